@@ -1,0 +1,275 @@
+// Package engine is the worker agent's workflow engine: it keeps the state
+// of each invocation's functions placed on this worker, fires a function
+// when its inputs have arrived (DataFlower's data-flow semantics), runs it on
+// the instance pool, and sends each output to its consumers as soon as it
+// is posted — to local functions directly, to other workers through the
+// Transport, and to the gateway when it is part of the result. No message
+// goes through the gateway between two functions.
+//
+// Switch branches that are not taken, and functions that can never fire
+// because one of their inputs will never arrive, send "skip" to everything
+// they could have sent to, so every function of an invocation ends — fired
+// or skipped — and its state is freed.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+
+	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/agents/store"
+)
+
+// DefaultInlineMax is the largest value sent inline with its notification;
+// larger ones go through the store.
+const DefaultInlineMax = 16 << 10
+
+// Transport carries messages to other workers and reports to the gateway.
+type Transport interface {
+	// Send delivers m with its value to the worker at addr.
+	Send(ctx context.Context, addr string, m *api.Message, data []byte) error
+	// Report sends r (and a result value) to the gateway.
+	Report(ctx context.Context, r *api.Report, data []byte) error
+}
+
+// Executor runs calls on function instances; *runtime.Pool is one.
+type Executor interface {
+	Execute(ctx context.Context, spec runtime.Spec, call *runtime.Call) runtime.Result
+}
+
+// Recorder receives a record of every run.
+type Recorder interface {
+	Record(r *RunRecord)
+}
+
+// RunRecord describes one run of a function, with FaaSFlow's field names
+// where it has them. Times are Unix seconds.
+type RunRecord struct {
+	RequestID string  `json:"request_id"`
+	Workflow  string  `json:"workflow"`
+	Function  string  `json:"function"`
+	Worker    string  `json:"worker"`
+	Index     int     `json:"index"`
+	Phase     string  `json:"phase"`
+	Time      float64 `json:"time"`
+	Fire      float64 `json:"fire"`
+	St        float64 `json:"st"`
+	Ed        float64 `json:"ed"`
+	CPU       float64 `json:"cpu"`
+	BytesIn   int64   `json:"bytes_in"`
+	BytesOut  int64   `json:"bytes_out"`
+	Tier      string  `json:"tier"`
+	ColdStart bool    `json:"cold_start,omitempty"`
+	Attempt   int     `json:"attempt"`
+	Status    string  `json:"status"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Config configures an Engine.
+type Config struct {
+	// Worker is this worker's ID, as used in placements.
+	Worker string
+	// InlineMax is the largest value kept inline (default DefaultInlineMax).
+	InlineMax int
+	// TombstoneTTL is how long an ended invocation's ID is remembered so late
+	// messages are dropped instead of starting it again (default 1m).
+	TombstoneTTL time.Duration
+}
+
+// Engine runs the functions of deployed workflows placed on this worker.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	exec  Executor
+	tr    Transport
+	store *store.Memory
+	rec   Recorder
+	runID atomic.Uint64
+
+	mu    sync.Mutex
+	deps  map[string]*deployment
+	invs  map[string]*invocation
+	ended map[string]time.Time
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+// deployment is a Deployment with what this worker derived from it.
+type deployment struct {
+	*api.Deployment
+	local map[string]bool         // functions placed here
+	specs map[string]runtime.Spec // runtime specs of local functions
+	conds map[string][]*compiledBranch
+}
+
+// New returns an engine. rec may be nil.
+func New(cfg Config, exec Executor, tr Transport, st *store.Memory, rec Recorder, log *slog.Logger) *Engine {
+	if cfg.InlineMax <= 0 {
+		cfg.InlineMax = DefaultInlineMax
+	}
+	if cfg.TombstoneTTL <= 0 {
+		cfg.TombstoneTTL = time.Minute
+	}
+	e := &Engine{
+		cfg: cfg, log: log.With("component", "engine"), exec: exec, tr: tr, store: st, rec: rec,
+		deps: map[string]*deployment{}, invs: map[string]*invocation{}, ended: map[string]time.Time{},
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go e.sweep()
+	return e
+}
+
+// Deploy installs (or replaces) a workflow. specs gives the runtime spec of
+// every function placed on this worker.
+func (e *Engine) Deploy(d *api.Deployment, specs map[string]runtime.Spec) error {
+	dep := &deployment{Deployment: d, local: map[string]bool{}, specs: specs, conds: map[string][]*compiledBranch{}}
+	for _, f := range d.Workflow.Functions {
+		w, ok := d.Placement[f.Name]
+		if !ok {
+			return fmt.Errorf("placement has no worker for function %s", f.Name)
+		}
+		if _, ok := d.Workers[w]; !ok {
+			return fmt.Errorf("function %s is placed on unknown worker %q", f.Name, w)
+		}
+		if w == e.cfg.Worker {
+			dep.local[f.Name] = true
+			if _, ok := specs[f.Name]; !ok {
+				return fmt.Errorf("no runtime spec for local function %s", f.Name)
+			}
+		}
+		if len(f.Switch) > 0 {
+			branches, err := compileSwitch(f)
+			if err != nil {
+				return err
+			}
+			dep.conds[f.Name] = branches
+		}
+	}
+	e.mu.Lock()
+	e.deps[d.Workflow.Name] = dep
+	e.mu.Unlock()
+	return nil
+}
+
+// Remove forgets a workflow; invocations in flight keep running.
+func (e *Engine) Remove(name string) {
+	e.mu.Lock()
+	delete(e.deps, name)
+	e.mu.Unlock()
+}
+
+// ErrUnknownWorkflow is returned by Deliver for a workflow not deployed here.
+var ErrUnknownWorkflow = fmt.Errorf("workflow is not deployed on this worker")
+
+// Deliver takes a message for functions on this worker. It returns
+// ErrUnknownWorkflow (wrapped) when the workflow is not deployed here.
+// Messages for invocations that already ended are dropped.
+func (e *Engine) Deliver(m *api.Message, data []byte) error {
+	inv, err := e.invocation(m)
+	if err != nil || inv == nil {
+		return err
+	}
+	fx := &effects{}
+	inv.mu.Lock()
+	if !inv.ended {
+		inv.receive(e, m, data, fx)
+	}
+	inv.mu.Unlock()
+	e.apply(inv, fx)
+	return nil
+}
+
+// invocation finds or starts the state of m's invocation; nil when it ended.
+func (e *Engine) invocation(m *api.Message) (*invocation, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if inv := e.invs[m.Invocation]; inv != nil {
+		return inv, nil
+	}
+	if _, gone := e.ended[m.Invocation]; gone {
+		return nil, nil
+	}
+	dep := e.deps[m.Workflow]
+	if dep == nil {
+		return nil, fmt.Errorf("%w: %s (deploy it again?)", ErrUnknownWorkflow, m.Workflow)
+	}
+	inv := newInvocation(m.Invocation, dep, time.UnixMilli(m.DeadlineMS))
+	e.invs[m.Invocation] = inv
+	// Give up on the invocation a little after its deadline even if nobody
+	// says so: the gateway fails it at the deadline itself.
+	inv.timer = time.AfterFunc(time.Until(inv.deadline)+5*time.Second, func() { e.End(inv.id) })
+	fx := &effects{}
+	inv.mu.Lock()
+	inv.startZeroInput(e, fx)
+	inv.mu.Unlock()
+	if len(fx.runs) > 0 || len(fx.sends) > 0 {
+		go e.apply(inv, fx)
+	}
+	return inv, nil
+}
+
+// End frees everything of an invocation on this worker and cancels its
+// running functions. Ending an unknown invocation only remembers its ID.
+func (e *Engine) End(id string) {
+	e.mu.Lock()
+	inv := e.invs[id]
+	delete(e.invs, id)
+	e.ended[id] = time.Now()
+	e.mu.Unlock()
+	if inv == nil {
+		return
+	}
+	inv.mu.Lock()
+	inv.finish()
+	inv.mu.Unlock()
+	e.store.DropInvocation(id)
+}
+
+// Active reports how many invocations hold state on this worker.
+func (e *Engine) Active() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.invs)
+}
+
+// sweep forgets tombstones older than the TTL.
+func (e *Engine) sweep() {
+	defer close(e.done)
+	tick := time.NewTicker(e.cfg.TombstoneTTL / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-tick.C:
+			e.mu.Lock()
+			for id, t := range e.ended {
+				if now.Sub(t) > e.cfg.TombstoneTTL {
+					delete(e.ended, id)
+				}
+			}
+			e.mu.Unlock()
+		}
+	}
+}
+
+// Close ends every invocation and stops background work.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	ids := make([]string, 0, len(e.invs))
+	for id := range e.invs {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	for _, id := range ids {
+		e.End(id)
+	}
+	close(e.stop)
+	<-e.done
+}

@@ -1,0 +1,474 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+
+	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/fn/protocol"
+	"github.com/faasflow/faasflow-go/workflow"
+	"github.com/faasflow/faasflow-go/workflow/expr"
+)
+
+// pendingRun is a run decided under the invocation's lock, started after it.
+type pendingRun struct {
+	inv   *invocation
+	fs    *fnState
+	index int
+	fired time.Time
+
+	inputs []protocol.Input
+	body   []byte
+	owned  []string // store keys this run releases when it ends
+	held   map[string]bool
+	bytes  int64
+}
+
+// newRun moves the function's input data into a run. A map function's
+// shared inputs stay with the function (every item's run reads them).
+func (inv *invocation) newRun(fs *fnState, index int, item *datum) *pendingRun {
+	pr := &pendingRun{inv: inv, fs: fs, index: index, fired: time.Now(), held: map[string]bool{}}
+	add := func(d *datum, own bool) protocol.Datum {
+		pr.bytes += int64(d.size)
+		if d.key != "" {
+			pr.held[d.key] = true
+			if own {
+				pr.owned = append(pr.owned, d.key)
+			}
+			return protocol.Datum{Key: d.key, Len: d.size}
+		}
+		off := len(pr.body)
+		pr.body = append(pr.body, d.inline...)
+		return protocol.Datum{Off: off, Len: len(d.inline)}
+	}
+	for _, in := range fs.f.Inputs {
+		s := fs.slots[in.Name]
+		pi := protocol.Input{Name: in.Name, List: in.List}
+		switch {
+		case fs.f.IsMap() && in.Name == fs.f.ForeachInput:
+			v := add(item, true)
+			pi.Value = &v
+		case in.List:
+			pi.Items = make([]protocol.Datum, s.count)
+			for i := 0; i < s.count; i++ {
+				pi.Items[i] = add(s.items[i], true)
+			}
+			s.items = nil
+		case fs.f.IsMap():
+			v := add(s.val, false)
+			pi.Value = &v
+		default:
+			v := add(s.val, true)
+			pi.Value = &v
+			s.val = nil
+		}
+		pr.inputs = append(pr.inputs, pi)
+	}
+	return pr
+}
+
+// attempt collects what one run attempt posted.
+type attempt struct {
+	mu     sync.Mutex
+	posted map[string]bool
+	items  map[string]int    // foreach output → items posted
+	values map[string][]byte // outputs a switch needs at the end
+	bytes  int64
+	err    error
+}
+
+// execute runs pr on the pool, with retries, and handles its end.
+func (e *Engine) execute(pr *pendingRun) {
+	inv, f := pr.inv, pr.fs.f
+	spec := inv.dep.specs[f.Name]
+	outs := make([]protocol.OutSpec, len(f.Outputs))
+	for i, o := range f.Outputs {
+		outs[i] = protocol.OutSpec{Name: o.Name, Foreach: o.Foreach}
+	}
+	var res runtime.Result
+	var at *attempt
+	for try := 0; ; try++ {
+		at = &attempt{posted: map[string]bool{}, items: map[string]int{}, values: map[string][]byte{}}
+		deadline := time.Now().Add(f.EffectiveTimeout())
+		if inv.deadline.Before(deadline) {
+			deadline = inv.deadline
+		}
+		call := &runtime.Call{
+			Run: protocol.Run{
+				Run: e.runID.Add(1), Invocation: inv.id, Function: f.Name, Index: pr.index,
+				Inputs: pr.inputs, Outputs: outs,
+			},
+			Body:     pr.body,
+			Deadline: deadline,
+			OnOutput: func(name string, data []byte) { e.onOutput(pr, at, name, data) },
+			Fetch:    pr.fetch(e),
+			Cancel:   inv.cancel,
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		res = e.exec.Execute(ctx, spec, call)
+		cancel()
+		if res.Err == nil {
+			at.mu.Lock()
+			res.Err = at.err
+			at.mu.Unlock()
+		}
+		e.record(pr, at, res, try)
+		if res.Err == nil || try >= f.Retries || isEnded(inv) {
+			break
+		}
+		e.log.Info("retrying failed run", "invocation", inv.id, "function", f.Name, "attempt", try+1, "err", res.Err)
+	}
+	for _, key := range pr.owned {
+		e.store.Release(key)
+	}
+	fx := &effects{}
+	if res.Err != nil {
+		fx.fail = &failure{function: f.Name, err: describeRunError(f, res.Err)}
+	} else {
+		e.completed(pr, at, fx)
+	}
+	inv.mu.Lock()
+	if !inv.ended {
+		inv.runEnded(e, pr.fs, fx)
+	} else {
+		fx = &effects{} // the invocation ended while this ran: nothing more to say
+	}
+	inv.mu.Unlock()
+	e.apply(inv, fx)
+}
+
+func describeRunError(f *workflow.Function, err error) error {
+	if errors.Is(err, runtime.ErrTimeout) {
+		return fmt.Errorf("function %s timed out after %s (set timeout: on the function to allow longer)", f.Name, f.EffectiveTimeout())
+	}
+	return fmt.Errorf("function %s failed: %w", f.Name, err)
+}
+
+func isEnded(inv *invocation) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.ended
+}
+
+// fetch serves the instance's reads of stored inputs of this run.
+func (pr *pendingRun) fetch(e *Engine) func(string) ([]byte, error) {
+	return func(key string) ([]byte, error) {
+		if !pr.held[key] {
+			return nil, fmt.Errorf("input %s does not belong to this run", key)
+		}
+		data, ok := e.store.Get(key)
+		if !ok {
+			return nil, fmt.Errorf("input %s is no longer held: the invocation ended", key)
+		}
+		return data, nil
+	}
+}
+
+// onOutput forwards an output as soon as the function posts it.
+func (e *Engine) onOutput(pr *pendingRun, at *attempt, name string, data []byte) {
+	f := pr.fs.f
+	out := f.Output(name)
+	at.mu.Lock()
+	if out == nil {
+		at.err = fmt.Errorf("function %s posted unknown output %q", f.Name, name)
+		at.mu.Unlock()
+		return
+	}
+	at.bytes += int64(len(data))
+	s := &send{from: f.Name, kind: api.KindValue, index: -1, targets: out.To, data: data}
+	switch {
+	case out.Foreach:
+		s.kind, s.index = api.KindItem, at.items[name]
+		at.items[name]++
+	case at.posted[name]:
+		at.err = fmt.Errorf("function %s posted output %q twice", f.Name, name)
+		at.mu.Unlock()
+		return
+	default:
+		at.posted[name] = true
+		if f.IsMap() {
+			s.index = pr.index
+		}
+	}
+	if len(f.Switch) > 0 {
+		at.values[name] = data
+	}
+	at.mu.Unlock()
+	if len(s.targets) > 0 {
+		e.apply(pr.inv, &effects{sends: []*send{s}})
+	}
+}
+
+// completed decides what a successful run still has to send: foreach
+// counts, the switch's chosen branch, and skips for the branches not taken.
+func (e *Engine) completed(pr *pendingRun, at *attempt, fx *effects) {
+	f := pr.fs.f
+	for _, out := range f.Outputs {
+		switch {
+		case out.Foreach:
+			fx.sends = append(fx.sends, &send{from: f.Name, kind: api.KindCount, count: at.items[out.Name], targets: countTargets(f, out)})
+		case len(out.To) > 0 && !at.posted[out.Name]:
+			fx.fail = &failure{function: f.Name, err: fmt.Errorf("function %s ended without posting output %q, which %s waits for", f.Name, out.Name, out.To[0])}
+			return
+		}
+	}
+	if len(f.Switch) == 0 {
+		return
+	}
+	branch, err := chooseBranch(pr.inv.dep.conds[f.Name], at.values)
+	if err != nil {
+		fx.fail = &failure{function: f.Name, err: fmt.Errorf("switch of %s: %w", f.Name, err)}
+		return
+	}
+	sent := map[workflow.Target]bool{}
+	for _, out := range f.Outputs {
+		for _, t := range out.To {
+			sent[t] = true
+		}
+	}
+	if branch != nil {
+		for _, r := range branch.Routes {
+			data := []byte("null")
+			if !r.Signal {
+				v, ok := at.values[r.Output]
+				if !ok {
+					fx.fail = &failure{function: f.Name, err: fmt.Errorf("function %s took a branch that sends output %q, but did not post it", f.Name, r.Output)}
+					return
+				}
+				data = v
+			}
+			fx.sends = append(fx.sends, &send{from: f.Name, kind: api.KindValue, index: -1, targets: r.To, data: data})
+			for _, t := range r.To {
+				sent[t] = true
+			}
+		}
+	}
+	var skipped []workflow.Target
+	for _, t := range f.Reach {
+		if !sent[t] {
+			skipped = append(skipped, t)
+		}
+	}
+	if len(skipped) > 0 {
+		fx.sends = append(fx.sends, &send{from: f.Name, kind: api.KindSkip, targets: skipped})
+	}
+}
+
+// countTargets lists the functions told the item count of a foreach output:
+// its consumers and the functions gathering their outputs.
+func countTargets(f *workflow.Function, out *workflow.Output) []workflow.Target {
+	var ts []workflow.Target
+	seen := map[string]bool{}
+	for _, t := range out.To {
+		if !seen[t.Function] {
+			seen[t.Function] = true
+			ts = append(ts, workflow.Target{Function: t.Function})
+		}
+	}
+	for _, name := range f.CountTo {
+		if !seen[name] {
+			seen[name] = true
+			ts = append(ts, workflow.Target{Function: name})
+		}
+	}
+	return ts
+}
+
+// compiledBranch is a switch branch with its condition parsed.
+type compiledBranch struct {
+	*workflow.Branch
+	cond *expr.Expr
+}
+
+func compileSwitch(f *workflow.Function) ([]*compiledBranch, error) {
+	out := make([]*compiledBranch, len(f.Switch))
+	for i, b := range f.Switch {
+		out[i] = &compiledBranch{Branch: b}
+		if b.When == "" {
+			continue
+		}
+		c, err := expr.Parse(b.When)
+		if err != nil {
+			return nil, fmt.Errorf("switch of %s, branch %d: %w", f.Name, i+1, err)
+		}
+		out[i].cond = c
+	}
+	return out, nil
+}
+
+// chooseBranch returns the first branch whose condition holds over the
+// posted outputs, or the default branch, or nil when none applies.
+func chooseBranch(branches []*compiledBranch, values map[string][]byte) (*workflow.Branch, error) {
+	decoded := map[string]any{}
+	lookup := func(name string) (any, bool) {
+		if v, ok := decoded[name]; ok {
+			return v, true
+		}
+		raw, ok := values[name]
+		if !ok {
+			return nil, false
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			v = string(raw) // not JSON: compare as text
+		}
+		decoded[name] = v
+		return v, true
+	}
+	for _, b := range branches {
+		if b.cond == nil {
+			return b.Branch, nil
+		}
+		ok, err := b.cond.Eval(lookup)
+		if err != nil {
+			return nil, fmt.Errorf("condition %q: %w", b.When, err)
+		}
+		if ok {
+			return b.Branch, nil
+		}
+	}
+	return nil, nil
+}
+
+// apply carries out effects: local messages are handled at once (which may
+// produce more effects), remote ones are sent in the background, runs start.
+func (e *Engine) apply(inv *invocation, fx *effects) {
+	queue := []*effects{fx}
+	for len(queue) > 0 {
+		fx := queue[0]
+		queue = queue[1:]
+		for _, pr := range fx.runs {
+			go e.execute(pr)
+		}
+		if fx.fail != nil {
+			e.fail(inv, fx.fail)
+			return
+		}
+		for _, s := range fx.sends {
+			if next := e.route(inv, s); next != nil {
+				queue = append(queue, next)
+			}
+		}
+		if fx.done {
+			e.End(inv.id)
+		}
+	}
+}
+
+// route sends s to its targets' workers; the local part is handled now and
+// its effects returned.
+func (e *Engine) route(inv *invocation, s *send) *effects {
+	dep := inv.dep
+	byWorker := map[string][]workflow.Target{}
+	var order []string
+	for _, t := range s.targets {
+		if t.Function == workflow.ResultFunction {
+			e.report(inv, s, t)
+			continue
+		}
+		w := dep.Placement[t.Function]
+		if _, ok := byWorker[w]; !ok {
+			order = append(order, w)
+		}
+		byWorker[w] = append(byWorker[w], t)
+	}
+	var local *effects
+	for _, w := range order {
+		m := &api.Message{
+			Invocation: inv.id, Workflow: dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
+			From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: byWorker[w],
+		}
+		if w == e.cfg.Worker {
+			local = &effects{}
+			inv.mu.Lock()
+			if !inv.ended {
+				inv.receive(e, m, s.data, local)
+			}
+			inv.mu.Unlock()
+			continue
+		}
+		addr := dep.Workers[w]
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
+			defer cancel()
+			if err := e.tr.Send(ctx, addr, m, s.data); err != nil {
+				e.fail(inv, &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)})
+			}
+		}()
+	}
+	return local
+}
+
+// report sends a result value (or skip) to the gateway.
+func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
+	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "result", From: s.from, Key: t.Input, Skip: s.kind == api.KindSkip}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.tr.Report(ctx, r, s.data); err != nil {
+			e.log.Error("report result to gateway", "invocation", inv.id, "key", t.Input, "err", err)
+		}
+	}()
+}
+
+// fail ends the invocation here and tells the gateway, which ends it on the
+// other workers.
+func (e *Engine) fail(inv *invocation, f *failure) {
+	if isEnded(inv) {
+		return
+	}
+	e.End(inv.id)
+	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "fail", Function: f.function, Error: f.err.Error()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.tr.Report(ctx, r, nil); err != nil {
+		e.log.Error("report failure to gateway", "invocation", inv.id, "err", err)
+	}
+}
+
+// record hands a run's record to the recorder.
+func (e *Engine) record(pr *pendingRun, at *attempt, res runtime.Result, try int) {
+	if e.rec == nil {
+		return
+	}
+	const ns = 1e9
+	r := &RunRecord{
+		RequestID: pr.inv.id, Workflow: pr.inv.dep.Workflow.Name, Function: pr.fs.f.Name, Worker: e.cfg.Worker,
+		Index: pr.index, Phase: "run", Time: float64(time.Now().UnixNano()) / ns, Fire: float64(pr.fired.UnixNano()) / ns,
+		St: float64(res.Done.StartNS) / ns, Ed: float64(res.Done.EndNS) / ns, CPU: float64(res.Done.CPUNS) / ns,
+		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: tierOf(pr), ColdStart: res.ColdStart, Attempt: try + 1, Status: "ok",
+	}
+	if res.Err != nil {
+		r.Status, r.Error = "failed", firstLine(res.Err.Error())
+	}
+	e.rec.Record(r)
+}
+
+func tierOf(pr *pendingRun) string {
+	if len(pr.held) > 0 {
+		return "memory"
+	}
+	return "inline"
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// sortedTargets is used in tests and logs for stable output.
+func sortedTargets(ts []workflow.Target) []workflow.Target {
+	out := append([]workflow.Target(nil), ts...)
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}

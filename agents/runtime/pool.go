@@ -1,0 +1,341 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/fn/protocol"
+)
+
+// PoolConfig configures a Pool.
+type PoolConfig struct {
+	// SocketPath is where the agent listens for its instances.
+	SocketPath string
+	// KeepAlive is how long an idle instance is kept warm (default 10m).
+	KeepAlive time.Duration
+	// StartTimeout bounds an instance's start until it says hello (default 10s).
+	StartTimeout time.Duration
+	// MaxBody bounds one frame from an instance, i.e. one output (default protocol.DefaultMaxBody).
+	MaxBody int
+}
+
+// Pool keeps warm instances per function and runs calls on them.
+type Pool struct {
+	cfg     PoolConfig
+	backend Backend
+	log     *slog.Logger
+	ln      net.Listener
+
+	mu      sync.Mutex
+	funcs   map[string]*funcPool
+	hellos  map[string]chan *protocol.Conn // instance ID → starter waiting for its hello
+	closed  bool
+	stopped chan struct{}
+	wg      sync.WaitGroup
+}
+
+type funcPool struct {
+	spec    Spec
+	idle    []*Instance // a stack: the most recently used is reused first
+	total   int         // idle + busy + starting
+	live    map[*Instance]struct{}
+	waiters []chan struct{}
+}
+
+// NewPool listens on cfg.SocketPath and returns a pool that starts
+// instances with backend.
+func NewPool(cfg PoolConfig, backend Backend, log *slog.Logger) (*Pool, error) {
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 10 * time.Minute
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	os.Remove(cfg.SocketPath)
+	ln, err := net.Listen("unix", cfg.SocketPath)
+	if err != nil {
+		return nil, fmt.Errorf("listen for instances on %s: %w", cfg.SocketPath, err)
+	}
+	if err := os.Chmod(cfg.SocketPath, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("restrict instance socket: %w", err)
+	}
+	p := &Pool{
+		cfg: cfg, backend: backend, log: log.With("component", "pool"), ln: ln,
+		funcs: map[string]*funcPool{}, hellos: map[string]chan *protocol.Conn{}, stopped: make(chan struct{}),
+	}
+	p.wg.Add(2)
+	go p.acceptLoop()
+	go p.reapLoop()
+	return p, nil
+}
+
+func (p *Pool) acceptLoop() {
+	defer p.wg.Done()
+	for {
+		nc, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.greet(nc)
+	}
+}
+
+// greet reads an instance's hello and hands the connection to its starter.
+func (p *Pool) greet(nc net.Conn) {
+	conn := protocol.NewConn(nc, p.cfg.MaxBody)
+	nc.SetReadDeadline(time.Now().Add(p.cfg.StartTimeout))
+	f, err := conn.Read()
+	nc.SetReadDeadline(time.Time{})
+	var h protocol.Hello
+	if err != nil || f.Type != protocol.TypeHello || f.Decode(&h) != nil {
+		p.log.Warn("instance connection without a valid hello", "err", err)
+		nc.Close()
+		return
+	}
+	p.mu.Lock()
+	ch := p.hellos[h.Instance+"/"+h.Token]
+	delete(p.hellos, h.Instance+"/"+h.Token)
+	p.mu.Unlock()
+	if ch == nil {
+		p.log.Warn("hello from an unknown instance", "instance", h.Instance)
+		nc.Close()
+		return
+	}
+	ch <- conn
+}
+
+// reapLoop stops instances idle for longer than the keep-alive.
+func (p *Pool) reapLoop() {
+	defer p.wg.Done()
+	tick := time.NewTicker(min(p.cfg.KeepAlive/4, 5*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stopped:
+			return
+		case now := <-tick.C:
+			var stale []*Instance
+			p.mu.Lock()
+			for _, fp := range p.funcs {
+				keep := fp.idle[:0]
+				for _, inst := range fp.idle {
+					if now.Sub(inst.lastUsed) > p.cfg.KeepAlive {
+						stale = append(stale, inst)
+						delete(fp.live, inst)
+						fp.total--
+					} else {
+						keep = append(keep, inst)
+					}
+				}
+				clear(fp.idle[len(keep):])
+				fp.idle = keep
+			}
+			p.mu.Unlock()
+			for _, inst := range stale {
+				inst.close()
+			}
+		}
+	}
+}
+
+// Execute runs call on an instance of spec's function, starting one if
+// none is idle and the cap allows, else waiting for one. It returns when the
+// run ends; ctx cancels only the wait for an instance (a started run is
+// bounded by call.Deadline).
+func (p *Pool) Execute(ctx context.Context, spec Spec, call *Call) Result {
+	t0 := time.Now()
+	inst, cold, err := p.acquire(ctx, spec)
+	if err != nil {
+		return Result{Err: err, Queued: time.Since(t0)}
+	}
+	res := inst.do(call)
+	res.ColdStart = cold
+	res.Queued = time.Since(t0) - time.Duration(res.Done.EndNS-res.Done.StartNS)
+	if res.Done.EndNS == 0 {
+		res.Queued = 0
+	}
+	p.release(inst, res.Err == nil || inst.healthy())
+	return res
+}
+
+func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) {
+	max := spec.MaxInstances
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, false, errors.New("worker is shutting down")
+		}
+		fp := p.funcs[spec.Key]
+		if fp == nil {
+			fp = &funcPool{spec: spec, live: map[*Instance]struct{}{}}
+			p.funcs[spec.Key] = fp
+		}
+		if n := len(fp.idle); n > 0 {
+			inst := fp.idle[n-1]
+			fp.idle[n-1] = nil
+			fp.idle = fp.idle[:n-1]
+			p.mu.Unlock()
+			return inst, false, nil
+		}
+		if fp.total < max {
+			fp.total++
+			p.mu.Unlock()
+			inst, err := p.start(ctx, fp)
+			if err != nil {
+				p.mu.Lock()
+				fp.total--
+				p.wakeLocked(fp)
+				p.mu.Unlock()
+				return nil, false, err
+			}
+			return inst, true, nil
+		}
+		wake := make(chan struct{})
+		fp.waiters = append(fp.waiters, wake)
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			p.mu.Lock()
+			for i, w := range fp.waiters {
+				if w == wake {
+					fp.waiters = append(fp.waiters[:i], fp.waiters[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			return nil, false, fmt.Errorf("no instance of %s became free: %w", spec.Function, ctx.Err())
+		}
+	}
+}
+
+// wakeLocked lets the first waiter of fp try again.
+func (p *Pool) wakeLocked(fp *funcPool) {
+	if len(fp.waiters) > 0 {
+		close(fp.waiters[0])
+		fp.waiters = fp.waiters[1:]
+	}
+}
+
+func (p *Pool) release(inst *Instance, healthy bool) {
+	p.mu.Lock()
+	fp := inst.fp
+	if healthy && !p.closed {
+		inst.lastUsed = time.Now()
+		fp.idle = append(fp.idle, inst)
+		p.wakeLocked(fp)
+		p.mu.Unlock()
+		return
+	}
+	fp.total--
+	delete(fp.live, inst)
+	p.wakeLocked(fp)
+	p.mu.Unlock()
+	inst.close()
+}
+
+func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
+	id := newID()
+	token := newID()
+	ch := make(chan *protocol.Conn, 1)
+	p.mu.Lock()
+	p.hellos[id+"/"+token] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.hellos, id+"/"+token)
+		p.mu.Unlock()
+	}()
+	env := []string{
+		protocol.EnvSocket + "=" + p.cfg.SocketPath,
+		protocol.EnvInstance + "=" + id,
+		protocol.EnvToken + "=" + token,
+	}
+	proc, err := p.backend.Start(ctx, fp.spec, env)
+	if err != nil {
+		return nil, fmt.Errorf("start an instance of %s: %w", fp.spec.Function, err)
+	}
+	timer := time.NewTimer(p.cfg.StartTimeout)
+	defer timer.Stop()
+	select {
+	case conn := <-ch:
+		inst := &Instance{id: id, fp: fp, proc: proc, conn: conn, log: p.log.With("function", fp.spec.Function, "instance", id)}
+		inst.start()
+		p.mu.Lock()
+		fp.live[inst] = struct{}{}
+		p.mu.Unlock()
+		return inst, nil
+	case <-proc.Exited():
+		return nil, fmt.Errorf("instance of %s exited before connecting: %w", fp.spec.Function, proc.ExitErr())
+	case <-timer.C:
+		proc.Kill()
+		return nil, fmt.Errorf("instance of %s did not connect within %s: does its program call fn.Run?", fp.spec.Function, p.cfg.StartTimeout)
+	case <-ctx.Done():
+		proc.Kill()
+		return nil, fmt.Errorf("start an instance of %s: %w", fp.spec.Function, ctx.Err())
+	}
+}
+
+// Stats reports, per pool key, the instances alive and how many are idle.
+func (p *Pool) Stats() map[string][2]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string][2]int, len(p.funcs))
+	for key, fp := range p.funcs {
+		out[key] = [2]int{fp.total, len(fp.idle)}
+	}
+	return out
+}
+
+// Close stops accepting work, kills every instance (busy ones' runs fail),
+// waits for them to exit and removes the socket.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	var live []*Instance
+	for _, fp := range p.funcs {
+		for inst := range fp.live {
+			live = append(live, inst)
+		}
+		fp.idle = nil
+		for _, w := range fp.waiters {
+			close(w)
+		}
+		fp.waiters = nil
+	}
+	p.mu.Unlock()
+	close(p.stopped)
+	p.ln.Close()
+	for _, inst := range live {
+		inst.conn.Close()
+		inst.proc.Kill()
+	}
+	for _, inst := range live {
+		<-inst.proc.Exited()
+	}
+	p.wg.Wait()
+	os.Remove(p.cfg.SocketPath)
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

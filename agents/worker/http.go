@@ -1,0 +1,173 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/faasflow/faasflow-go/agents/engine"
+	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// Handler returns the worker's HTTP API.
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", w.handleHealth)
+	mux.HandleFunc("PUT /v1/workflows/{name}", w.handleDeploy)
+	mux.HandleFunc("DELETE /v1/workflows/{name}", w.handleRemove)
+	mux.HandleFunc("POST /v1/messages", w.handleMessage)
+	mux.HandleFunc("POST /v1/invocations/{id}/end", w.handleEnd)
+	mux.HandleFunc("GET /v1/runs", w.handleRuns)
+	return mux
+}
+
+func (w *Worker) handleHealth(rw http.ResponseWriter, r *http.Request) {
+	api.WriteJSON(rw, http.StatusOK, map[string]any{"worker": w.cfg.ID, "active_invocations": w.engine.Active(), "pools": w.pool.Stats()})
+}
+
+// handleDeploy installs a deployment: it fetches the artifacts of the
+// functions placed here, then hands the workflow to the engine.
+func (w *Worker) handleDeploy(rw http.ResponseWriter, r *http.Request) {
+	var d api.Deployment
+	if err := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 64<<20)).Decode(&d); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("decode deployment: %w", err))
+		return
+	}
+	if d.Workflow == nil || d.Workflow.Name != r.PathValue("name") {
+		api.WriteError(rw, http.StatusBadRequest, errors.New("deployment's workflow name does not match the URL"))
+		return
+	}
+	if err := d.Workflow.Validate(); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	specs := map[string]runtime.Spec{}
+	for _, f := range d.Workflow.Functions {
+		if d.Placement[f.Name] != w.cfg.ID {
+			continue
+		}
+		spec, err := w.spec(r.Context(), d.Workflow, f)
+		if err != nil {
+			api.WriteError(rw, http.StatusBadRequest, err)
+			return
+		}
+		specs[f.Name] = spec
+	}
+	if err := w.engine.Deploy(&d, specs); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	w.log.Info("workflow deployed", "workflow", d.Workflow.Name, "version", d.Version, "local_functions", len(specs))
+	api.WriteJSON(rw, http.StatusOK, map[string]any{"worker": w.cfg.ID, "functions": len(specs)})
+}
+
+// spec says how this worker runs f, fetching its artifact if needed.
+func (w *Worker) spec(ctx context.Context, wf *workflow.Workflow, f *workflow.Function) (runtime.Spec, error) {
+	spec := runtime.Spec{
+		Key:          wf.Name + "/" + f.Name + "@" + f.Artifact,
+		Function:     f.Name,
+		MaxInstances: f.MaxInstances,
+		LogPath:      filepath.Join(w.cfg.DataDir, "logs", wf.Name+"."+f.Name+".log"),
+	}
+	if spec.MaxInstances <= 0 {
+		spec.MaxInstances = workflow.DefaultMaxInstances
+	}
+	switch {
+	case f.Artifact != "":
+		path, err := w.arts.fetch(ctx, f.Artifact)
+		if err != nil {
+			return spec, fmt.Errorf("function %s: %w", f.Name, err)
+		}
+		spec.Executable = path
+	case f.Runtime == "exec" && f.Code != "":
+		spec.Executable = f.Code
+		spec.Key = wf.Name + "/" + f.Name + "@" + f.Code
+	default:
+		return spec, fmt.Errorf("function %s has no code to run: give it `code:` in the workflow file (runtime %q)", f.Name, f.Runtime)
+	}
+	return spec, nil
+}
+
+func (w *Worker) handleRemove(rw http.ResponseWriter, r *http.Request) {
+	w.engine.Remove(r.PathValue("name"))
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+// handleMessage takes a message from a peer worker or the gateway; the
+// value is the request body.
+func (w *Worker) handleMessage(rw http.ResponseWriter, r *http.Request) {
+	var m api.Message
+	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderMessage, err))
+		return
+	}
+	data, err := api.ReadBody(rw, r, w.cfg.MaxBody)
+	if err != nil {
+		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	if err := w.engine.Deliver(&m, data); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, engine.ErrUnknownWorkflow) {
+			status = http.StatusNotFound
+		}
+		api.WriteError(rw, status, err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (w *Worker) handleEnd(rw http.ResponseWriter, r *http.Request) {
+	w.engine.End(r.PathValue("id"))
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (w *Worker) handleRuns(rw http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("invocation")
+	if id == "" {
+		api.WriteError(rw, http.StatusBadRequest, errors.New("give ?invocation=REQUEST_ID"))
+		return
+	}
+	recs, err := w.rec.Find(id)
+	if err != nil {
+		api.WriteError(rw, http.StatusInternalServerError, err)
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, recs)
+}
+
+// register announces this worker to the gateway.
+func (w *Worker) register(ctx context.Context) error {
+	body, _ := json.Marshal(api.RegisterWorker{ID: w.cfg.ID, URL: w.cfg.URL})
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.Gateway+"/v1/internal/workers", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return api.Do(w.client, req)
+}
+
+// httpTransport sends engine messages over HTTP.
+type httpTransport struct {
+	client  *http.Client
+	gateway string
+}
+
+var _ engine.Transport = (*httpTransport)(nil)
+
+func (t *httpTransport) Send(ctx context.Context, addr string, m *api.Message, data []byte) error {
+	return api.SendMessage(ctx, t.client, addr, m, data)
+}
+
+func (t *httpTransport) Report(ctx context.Context, r *api.Report, data []byte) error {
+	return api.PostRaw(ctx, t.client, t.gateway+"/v1/internal/reports", api.HeaderReport, r, data)
+}

@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/agents/engine"
+)
+
+// Recorder appends run records to a JSONL file, buffered and flushed
+// periodically, and finds an invocation's records again on demand.
+type Recorder struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+var _ engine.Recorder = (*Recorder)(nil)
+
+// NewRecorder opens (appends to) the file at path.
+func NewRecorder(path string) (*Recorder, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open run records: %w", err)
+	}
+	r := &Recorder{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.flushLoop()
+	return r, nil
+}
+
+// Record appends one record.
+func (r *Recorder) Record(rec *engine.RunRecord) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	r.w.Write(b)
+	r.w.WriteByte('\n')
+	r.mu.Unlock()
+}
+
+func (r *Recorder) flushLoop() {
+	defer close(r.done)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+			r.mu.Lock()
+			r.w.Flush()
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Find returns the records of one invocation, in the order written.
+func (r *Recorder) Find(requestID string) ([]*engine.RunRecord, error) {
+	r.mu.Lock()
+	r.w.Flush()
+	r.mu.Unlock()
+	f, err := os.Open(r.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	needle := []byte(`"request_id":` + quote(requestID))
+	recs := []*engine.RunRecord{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if !bytes.Contains(sc.Bytes(), needle) {
+			continue
+		}
+		var rec engine.RunRecord
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.RequestID == requestID {
+			recs = append(recs, &rec)
+		}
+	}
+	return recs, sc.Err()
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Close flushes and closes the file.
+func (r *Recorder) Close() error {
+	close(r.stop)
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.w.Flush()
+	return r.f.Close()
+}

@@ -1,0 +1,168 @@
+// Package worker assembles the worker agent: the engine, the instance pool,
+// the local store, the HTTP API that the gateway and peer workers call, and
+// the agent's registration with the gateway.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/faasflow/faasflow-go/agents/engine"
+	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/agents/store"
+	"github.com/faasflow/faasflow-go/api"
+)
+
+// Config configures a worker agent.
+type Config struct {
+	// ID names the worker in placements (default "worker-0").
+	ID string
+	// Listen is the address of the agent's HTTP API (default 127.0.0.1:8000).
+	Listen string
+	// URL is how the gateway and peers reach the agent (default http://<Listen>).
+	URL string
+	// Gateway is the gateway's base URL (default http://127.0.0.1:7000).
+	Gateway string
+	// DataDir holds the instance socket, artifacts, logs and run records.
+	DataDir string
+	// KeepAlive is how long idle instances stay warm (default 10m).
+	KeepAlive time.Duration
+	// InlineMax is the largest value sent inline (default 16 KiB).
+	InlineMax int
+	// MaxBody bounds one output or message body in bytes (default 256 MiB).
+	MaxBody int
+}
+
+func (c *Config) setDefaults() {
+	if c.ID == "" {
+		c.ID = "worker-0"
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8000"
+	}
+	if c.Gateway == "" {
+		c.Gateway = "http://127.0.0.1:7000"
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 256 << 20
+	}
+}
+
+// Worker is a running worker agent.
+type Worker struct {
+	cfg    Config
+	log    *slog.Logger
+	ln     net.Listener
+	engine *engine.Engine
+	pool   *runtime.Pool
+	rec    *Recorder
+	client *http.Client
+	arts   *artifacts
+}
+
+// New prepares a worker: it creates its data directory, listens on
+// cfg.Listen and the instance socket, but serves nothing until Run.
+func New(cfg Config, log *slog.Logger) (*Worker, error) {
+	cfg.setDefaults()
+	if cfg.DataDir == "" {
+		return nil, errors.New("worker needs a data directory (--data-dir)")
+	}
+	for _, dir := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, "logs"), filepath.Join(cfg.DataDir, "artifacts")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create worker data directory: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another worker using that port? set --listen)", cfg.Listen, err)
+	}
+	if cfg.URL == "" {
+		cfg.URL = "http://" + ln.Addr().String()
+	}
+	log = log.With("worker", cfg.ID)
+	pool, err := runtime.NewPool(runtime.PoolConfig{
+		SocketPath: filepath.Join(cfg.DataDir, "agent.sock"), KeepAlive: cfg.KeepAlive, MaxBody: cfg.MaxBody,
+	}, runtime.ProcessBackend{}, log)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	rec, err := NewRecorder(filepath.Join(cfg.DataDir, "runs.jsonl"))
+	if err != nil {
+		ln.Close()
+		pool.Close()
+		return nil, err
+	}
+	client := api.NewHTTPClient()
+	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client,
+		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
+	tr := &httpTransport{client: client, gateway: cfg.Gateway}
+	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, store.NewMemory(), rec, log)
+	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
+		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax)
+	return w, nil
+}
+
+// Addr is the address the HTTP API listens on.
+func (w *Worker) Addr() string { return w.ln.Addr().String() }
+
+// URL is the worker's base URL.
+func (w *Worker) URL() string { return w.cfg.URL }
+
+// Engine exposes the worker's engine (for tests and benchmarks).
+func (w *Worker) Engine() *engine.Engine { return w.engine }
+
+// Run serves until ctx ends, then shuts down: it stops every instance it
+// started and flushes its run records.
+func (w *Worker) Run(ctx context.Context) error {
+	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(w.ln) }()
+	go w.registerLoop(ctx)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	w.engine.Close()
+	w.pool.Close()
+	w.rec.Close()
+	w.log.Info("worker stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// registerLoop tells the gateway about this worker, at start and then
+// periodically so that a restarted gateway learns of it again.
+func (w *Worker) registerLoop(ctx context.Context) {
+	delay := 100 * time.Millisecond
+	registered := false
+	for {
+		err := w.register(ctx)
+		switch {
+		case err == nil && !registered:
+			w.log.Info("registered with gateway", "gateway", w.cfg.Gateway)
+			registered, delay = true, 5*time.Second
+		case err != nil && registered:
+			w.log.Warn("gateway unreachable", "gateway", w.cfg.Gateway, "err", err)
+			registered, delay = false, 500*time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}

@@ -1,0 +1,108 @@
+// Package api holds the types of FaaSFlow's HTTP APIs — the gateway's
+// public API, and the internal calls between gateway and workers — and a
+// client for the public API used by the CLI and tests.
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// Headers carrying JSON metadata beside a raw body.
+const (
+	// HeaderMessage carries an engine.Message on POST /v1/messages (worker).
+	HeaderMessage = "Faasflow-Message"
+	// HeaderReport carries an engine.Report on POST /v1/internal/reports (gateway).
+	HeaderReport = "Faasflow-Report"
+)
+
+// Placement strategies.
+const (
+	PlacementRoundRobin = "round-robin"
+	PlacementStatic     = "static"
+	PlacementSingle     = "single"
+)
+
+// Execution modes.
+const (
+	ModeDataflow = "dataflow"
+)
+
+// DeployRequest is the body of POST /v1/workflows.
+type DeployRequest struct {
+	Workflow *workflow.Workflow `json:"workflow"`
+	// Placement is "round-robin" (default), "static" or "single".
+	Placement string `json:"placement,omitempty"`
+	// Table maps functions to worker IDs for static placement; for
+	// "single", the one worker to use (key "*"), else the first worker.
+	Table map[string]string `json:"table,omitempty"`
+	// Mode is the execution mode (default "dataflow").
+	Mode string `json:"mode,omitempty"`
+}
+
+// WorkflowInfo describes a deployed workflow.
+type WorkflowInfo struct {
+	Name      string            `json:"name"`
+	Mode      string            `json:"mode"`
+	Placement map[string]string `json:"placement"`
+	Strategy  string            `json:"strategy"`
+	Functions int               `json:"functions"`
+	Version   int64             `json:"version"`
+	Deployed  time.Time         `json:"deployed"`
+}
+
+// InvokeRequest is the body of POST /v1/workflows/{name}/invocations.
+type InvokeRequest struct {
+	// RequestID makes the call idempotent: the same ID returns the same
+	// invocation. Empty means the gateway picks one.
+	RequestID string `json:"request_id,omitempty"`
+	// Input maps workflow input names to JSON values; missing inputs are null.
+	Input map[string]json.RawMessage `json:"input,omitempty"`
+	// Async returns at once with the invocation's ID instead of waiting.
+	Async bool `json:"async,omitempty"`
+}
+
+// Invocation statuses.
+const (
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Invocation is an invocation's status and, once it succeeded, its result.
+type Invocation struct {
+	RequestID string    `json:"request_id"`
+	Workflow  string    `json:"workflow"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	Submitted time.Time `json:"submitted"`
+	// Latency is the end-to-end time in seconds, once ended.
+	Latency float64 `json:"latency,omitempty"`
+	// Result maps result keys to their values (JSON values as they are,
+	// other bytes as a JSON string, or {"base64": "..."} when not UTF-8).
+	Result map[string]json.RawMessage `json:"result,omitempty"`
+}
+
+// Ended reports whether the invocation has finished, well or not.
+func (i *Invocation) Ended() bool { return i.Status != StatusRunning && i.Status != "" }
+
+// RegisterWorker is the body of POST /v1/internal/workers.
+type RegisterWorker struct {
+	ID string `json:"id"`
+	// URL is the worker's base URL ("http://127.0.0.1:8000").
+	URL string `json:"url"`
+}
+
+// WorkerInfo describes a registered worker.
+type WorkerInfo struct {
+	ID       string    `json:"id"`
+	URL      string    `json:"url"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error string `json:"error"`
+}

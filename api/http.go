@@ -1,0 +1,101 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// NewHTTPClient returns the client used between FaaSFlow processes: many
+// kept-alive connections per peer, no compression.
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+}
+
+// Do sends req and turns a non-2xx answer into an error carrying the
+// server's message. The response body is drained and closed.
+func Do(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	return ResponseError(resp)
+}
+
+// ResponseError reads an error response into an error.
+func ResponseError(resp *http.Response) error {
+	var e Error
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return fmt.Errorf("%s: %s", resp.Status, e.Error)
+	}
+	return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+}
+
+// PostRaw posts body to url with meta, JSON-encoded, in the named header.
+func PostRaw(ctx context.Context, client *http.Client, url, header string, meta any, body []byte) error {
+	hdr, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set(header, string(hdr))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	return Do(client, req)
+}
+
+// SendMessage posts m and its value to the worker at baseURL.
+func SendMessage(ctx context.Context, client *http.Client, baseURL string, m *Message, data []byte) error {
+	return PostRaw(ctx, client, baseURL+"/v1/messages", HeaderMessage, m, data)
+}
+
+// WriteJSON writes v as a JSON response.
+func WriteJSON(rw http.ResponseWriter, status int, v any) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	json.NewEncoder(rw).Encode(v)
+}
+
+// WriteError writes err as an Error response.
+func WriteError(rw http.ResponseWriter, status int, err error) {
+	WriteJSON(rw, status, Error{Error: err.Error()})
+}
+
+// ReadBody reads a request body of at most max bytes.
+func ReadBody(rw http.ResponseWriter, r *http.Request, max int) ([]byte, error) {
+	if r.ContentLength > int64(max) {
+		return nil, fmt.Errorf("body of %d bytes is over the limit of %d bytes", r.ContentLength, max)
+	}
+	body := http.MaxBytesReader(rw, r.Body, int64(max))
+	if r.ContentLength >= 0 {
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		return buf, nil
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, fmt.Errorf("read body (limit %d bytes): %w", max, err)
+	}
+	return b, nil
+}

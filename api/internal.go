@@ -1,0 +1,68 @@
+package api
+
+import "github.com/faasflow/faasflow-go/workflow"
+
+// The internal API between gateway and workers: deployments pushed to
+// workers, messages between producers and consumers (PUT
+// /v1/workflows/{name} and POST /v1/messages on workers), and reports of
+// results and failures (POST /v1/internal/reports on the gateway).
+
+// Deployment is a workflow as deployed on the cluster: every worker gets the
+// whole workflow and the whole placement, so it knows where to send outputs.
+type Deployment struct {
+	Workflow *workflow.Workflow `json:"workflow"`
+	// Placement maps each function to the ID of the worker that runs it.
+	Placement map[string]string `json:"placement"`
+	// Workers maps worker IDs to their base URLs ("http://127.0.0.1:8000").
+	Workers map[string]string `json:"workers"`
+	// Mode is the execution mode ("dataflow").
+	Mode    string `json:"mode"`
+	Version int64  `json:"version"`
+}
+
+// Kind is what a Message carries.
+type Kind string
+
+// Message kinds.
+const (
+	// KindValue is an output value for normal inputs, or one item of a list
+	// input (Index is then the producing instance's item number).
+	KindValue Kind = "value"
+	// KindItem is item number Index of a foreach output.
+	KindItem Kind = "item"
+	// KindCount says how many items a foreach output had (Count): it goes
+	// to the foreach consumers and to the functions gathering their outputs.
+	KindCount Kind = "count"
+	// KindSkip says From will send nothing to the targets.
+	KindSkip Kind = "skip"
+	// KindStart starts an invocation on a worker that gets no other first message.
+	KindStart Kind = "start"
+)
+
+// Message is one notification between producers and consumers. The value
+// itself travels beside it as raw bytes.
+type Message struct {
+	Invocation string `json:"invocation"`
+	Workflow   string `json:"workflow"`
+	// DeadlineMS is the invocation's deadline in Unix milliseconds.
+	DeadlineMS int64 `json:"deadline_ms"`
+	// From is the producing function, or workflow.InputFunction.
+	From    string            `json:"from"`
+	Kind    Kind              `json:"kind"`
+	Index   int               `json:"index"`
+	Count   int               `json:"count,omitempty"`
+	Targets []workflow.Target `json:"targets,omitempty"`
+}
+
+// Report tells the gateway about a result value or a failure.
+type Report struct {
+	Invocation string `json:"invocation"`
+	Worker     string `json:"worker"`
+	// Kind is "result" (a value, or a skip, for a result key) or "fail".
+	Kind     string `json:"kind"`
+	From     string `json:"from,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Skip     bool   `json:"skip,omitempty"`
+	Function string `json:"function,omitempty"`
+	Error    string `json:"error,omitempty"`
+}

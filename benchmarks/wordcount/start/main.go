@@ -1,0 +1,36 @@
+// Command start is the first function of the wordcount workflow: it
+// generates the benchmark texts from the workflow input seed and posts each
+// as one item of its foreach output file, so each count instance starts as
+// soon as its text exists.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
+	"github.com/faasflow/faasflow-go/fn"
+)
+
+func main() {
+	fn.Run(func(ctx context.Context, c *fn.Call) error {
+		// A missing seed arrives as null and leaves seed at 0, the default.
+		var seed *uint64
+		if err := c.InputJSON("seed", &seed); err != nil {
+			return fmt.Errorf("seed must be a non-negative integer or null: %w", err)
+		}
+		var s uint64
+		if seed != nil {
+			s = *seed
+		}
+		for i := range wordcount.Sizes {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := c.Post("file", wordcount.Text(s, i)); err != nil {
+				return fmt.Errorf("post text %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}

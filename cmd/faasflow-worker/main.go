@@ -1,0 +1,49 @@
+// Command faasflow-worker runs a FaaSFlow worker agent: it runs the
+// functions placed on it and triggers its peers directly.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/faasflow/faasflow-go/agents/worker"
+	"github.com/faasflow/faasflow-go/version"
+)
+
+func main() {
+	var cfg worker.Config
+	flag.StringVar(&cfg.ID, "id", "worker-0", "this worker's name in placements")
+	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:8000", "address of the agent's HTTP API")
+	flag.StringVar(&cfg.URL, "url", "", "URL the gateway and peers use to reach this worker (default http://<listen>)")
+	flag.StringVar(&cfg.Gateway, "gateway", "http://127.0.0.1:7000", "gateway base URL")
+	flag.StringVar(&cfg.DataDir, "data-dir", "", "directory for the instance socket, artifacts, logs and run records (required)")
+	flag.DurationVar(&cfg.KeepAlive, "keep-alive", 0, "how long idle instances stay warm (default 10m)")
+	flag.IntVar(&cfg.InlineMax, "inline-max", 0, "largest value sent inline, in bytes (default 16384)")
+	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest output or message in bytes")
+	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
+	flag.Parse()
+
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintln(os.Stderr, "--log-level:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	log.Info("starting faasflow-worker", "version", version.Version)
+	w, err := worker.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start worker", "err", err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := w.Run(ctx); err != nil {
+		log.Error("worker failed", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,134 @@
+// Command faasflow is FaaSFlow's command line: it brings clusters up and
+// down, validates and deploys workflows, invokes them and shows their logs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/cluster"
+	"github.com/faasflow/faasflow-go/version"
+)
+
+const usage = `faasflow — a serverless workflow engine (FaaSFlow + DataFlower)
+
+Usage:
+  faasflow cluster up [--workers N] [--provider local]   start a cluster (gateway + N workers)
+  faasflow cluster down                                   stop it
+  faasflow cluster status                                 show its processes and workers
+  faasflow validate FILE...                               check workflow files
+  faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...]
+  faasflow invoke NAME [--input JSON|@file] [--request-id ID] [--async]
+  faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
+  faasflow list [workflows|invocations|workers]
+  faasflow logs [REQUEST_ID] [--process NAME] [-n LINES]  run records, or process logs
+  faasflow version
+
+Environment:
+  FAASFLOW_HOME     state directory of the local cluster (default ~/.faasflow)
+  FAASFLOW_GATEWAY  gateway URL (default: the local cluster's, else http://127.0.0.1:7000)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "faasflow: %v\n\n%s", err, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "faasflow: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Print(usage)
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "cluster":
+		return cmdCluster(ctx, rest)
+	case "validate":
+		return cmdValidate(rest)
+	case "deploy":
+		return cmdDeploy(ctx, rest)
+	case "invoke":
+		return cmdInvoke(ctx, rest)
+	case "status":
+		return cmdStatus(ctx, rest)
+	case "list":
+		return cmdList(ctx, rest)
+	case "logs":
+		return cmdLogs(ctx, rest)
+	case "version":
+		fmt.Println(version.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	return usagef("unknown command %q", cmd)
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(new(strings.Builder))
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// stateDir is where the local cluster keeps its state.
+func stateDir() string {
+	if d := os.Getenv("FAASFLOW_HOME"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".faasflow"
+	}
+	return filepath.Join(home, ".faasflow")
+}
+
+// gatewayURL picks the gateway: flag, environment, local cluster, default.
+func gatewayURL(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if u := os.Getenv("FAASFLOW_GATEWAY"); u != "" {
+		return u
+	}
+	if s, err := cluster.LoadState(stateDir()); err == nil && s.Gateway != "" {
+		return s.Gateway
+	}
+	return "http://127.0.0.1:7000"
+}
+
+func newClient(flagValue string) *api.Client { return api.NewClient(gatewayURL(flagValue)) }

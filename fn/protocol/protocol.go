@@ -1,0 +1,239 @@
+// Package protocol is the wire format between a worker agent and its
+// function instances: length-prefixed frames over a Unix stream socket, each
+// with a type byte, a JSON header and a raw byte body. Payloads travel as raw
+// bytes in the body (never base64), and a frame is written with one header
+// buffer plus the caller's body slice, so a large output is not copied to be
+// framed.
+//
+// Frame layout (big endian):
+//
+//	uint32 n        length of everything after this field
+//	uint8  type
+//	uint32 h        length of the JSON header
+//	[h]byte header  JSON
+//	[n-5-h]byte     body
+//
+// docs/protocol.md describes the conversation; the Python SDK implements the
+// same frames.
+package protocol
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Frame types.
+const (
+	// TypeHello is the instance's first frame: header Hello.
+	TypeHello byte = 1
+	// TypeRun asks the instance to run its function: header Run, body the inline input bytes.
+	TypeRun byte = 2
+	// TypeOutput posts one output value or foreach item: header Output, body the value.
+	TypeOutput byte = 3
+	// TypeDone ends a run: header Done.
+	TypeDone byte = 4
+	// TypeGet asks the agent for a stored input: header Get.
+	TypeGet byte = 5
+	// TypeData answers a Get: header Data, body the value.
+	TypeData byte = 6
+	// TypeCancel tells the instance that the agent gave up on a run: header Cancel.
+	TypeCancel byte = 7
+)
+
+// MaxHeader bounds a frame's JSON header.
+const MaxHeader = 1 << 20
+
+// DefaultMaxBody bounds a frame's body unless the reader sets another limit.
+const DefaultMaxBody = 256 << 20
+
+// Environment variables the agent sets for an instance.
+const (
+	EnvSocket   = "FAASFLOW_SOCKET"   // path of the agent's Unix socket
+	EnvInstance = "FAASFLOW_INSTANCE" // instance ID, echoed in Hello
+	EnvToken    = "FAASFLOW_TOKEN"    // secret echoed in Hello so the agent knows its own instances
+)
+
+// Hello introduces an instance to its agent.
+type Hello struct {
+	Instance string `json:"instance"`
+	Token    string `json:"token"`
+	// Language names the SDK, for logs ("go", "python").
+	Language string `json:"language,omitempty"`
+}
+
+// Run asks for one run of the instance's function.
+type Run struct {
+	Run        uint64 `json:"run"`
+	Invocation string `json:"invocation"`
+	Function   string `json:"function"`
+	// Index is the item number for a function that runs once per foreach item, else -1.
+	Index int `json:"index"`
+	// DeadlineMS is when the agent gives up on the run, in Unix milliseconds.
+	DeadlineMS int64     `json:"deadline_ms"`
+	Inputs     []Input   `json:"inputs"`
+	Outputs    []OutSpec `json:"outputs"`
+}
+
+// Input describes one input value of a run.
+type Input struct {
+	Name string `json:"name"`
+	// Value is set for a normal input.
+	Value *Datum `json:"value,omitempty"`
+	// Items is set for a list input, in item order.
+	Items []Datum `json:"items,omitempty"`
+	List  bool    `json:"list,omitempty"`
+}
+
+// Datum locates a value: inline in the Run body at [Off, Off+Len), or held
+// by the agent under Key (fetch it with Get).
+type Datum struct {
+	Key string `json:"key,omitempty"`
+	Off int    `json:"off,omitempty"`
+	Len int    `json:"len"`
+}
+
+// OutSpec tells the SDK which outputs the function may post.
+type OutSpec struct {
+	Name    string `json:"name"`
+	Foreach bool   `json:"foreach,omitempty"`
+}
+
+// Output posts one value of an output (one item when the output is foreach).
+type Output struct {
+	Run  uint64 `json:"run"`
+	Name string `json:"name"`
+}
+
+// Done ends a run. Error is empty on success.
+type Done struct {
+	Run   uint64 `json:"run"`
+	Error string `json:"error,omitempty"`
+	// Panic is true when Error comes from a panic in the function.
+	Panic bool `json:"panic,omitempty"`
+	// StartNS and EndNS are the instance's clock around the handler, Unix nanoseconds.
+	StartNS int64 `json:"st"`
+	EndNS   int64 `json:"ed"`
+	// CPUNS is the CPU time the instance used during the run, in nanoseconds.
+	CPUNS int64 `json:"cpu,omitempty"`
+}
+
+// Get asks the agent for the value stored under Key.
+type Get struct {
+	Req uint64 `json:"req"`
+	Run uint64 `json:"run"`
+	Key string `json:"key"`
+}
+
+// Data answers a Get; Error is set when the value is gone.
+type Data struct {
+	Req   uint64 `json:"req"`
+	Error string `json:"error,omitempty"`
+}
+
+// Cancel tells the instance the run no longer matters.
+type Cancel struct {
+	Run uint64 `json:"run"`
+}
+
+// Frame is one decoded frame. Body is owned by the receiver.
+type Frame struct {
+	Type   byte
+	Header []byte
+	Body   []byte
+}
+
+// Decode unmarshals the frame's JSON header into v.
+func (f *Frame) Decode(v any) error {
+	if err := json.Unmarshal(f.Header, v); err != nil {
+		return fmt.Errorf("decode frame type %d header: %w", f.Type, err)
+	}
+	return nil
+}
+
+// Conn reads and writes frames. Writes are safe for concurrent use; reads
+// must come from one goroutine.
+type Conn struct {
+	rw      io.ReadWriteCloser
+	r       *bufio.Reader
+	maxBody int
+
+	wmu sync.Mutex
+	w   *bufio.Writer
+}
+
+// NewConn wraps a stream. maxBody bounds received bodies (0 = DefaultMaxBody).
+func NewConn(rw io.ReadWriteCloser, maxBody int) *Conn {
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	return &Conn{rw: rw, r: bufio.NewReaderSize(rw, 64<<10), w: bufio.NewWriterSize(rw, 64<<10), maxBody: maxBody}
+}
+
+// ErrTooLarge is returned by Read when a frame exceeds the limits.
+var ErrTooLarge = errors.New("frame too large")
+
+// Read returns the next frame.
+func (c *Conn) Read() (*Frame, error) {
+	var pre [9]byte
+	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(pre[0:4])
+	typ := pre[4]
+	h := binary.BigEndian.Uint32(pre[5:9])
+	if n < 5 || h > n-5 || h > MaxHeader {
+		return nil, fmt.Errorf("malformed frame: length %d, header %d", n, h)
+	}
+	bodyLen := int(n - 5 - h)
+	if bodyLen > c.maxBody {
+		return nil, fmt.Errorf("%w: body of %d bytes is over the limit of %d", ErrTooLarge, bodyLen, c.maxBody)
+	}
+	f := &Frame{Type: typ, Header: make([]byte, h)}
+	if _, err := io.ReadFull(c.r, f.Header); err != nil {
+		return nil, err
+	}
+	if bodyLen > 0 {
+		f.Body = make([]byte, bodyLen)
+		if _, err := io.ReadFull(c.r, f.Body); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// Write sends one frame whose header is v marshalled as JSON and whose body
+// is the concatenation of bodies.
+func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
+	hdr, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame header: %w", err)
+	}
+	total := 5 + len(hdr)
+	for _, b := range bodies {
+		total += len(b)
+	}
+	if uint64(total) > 1<<32-1 {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, total)
+	}
+	var pre [9]byte
+	binary.BigEndian.PutUint32(pre[0:4], uint32(total))
+	pre[4] = typ
+	binary.BigEndian.PutUint32(pre[5:9], uint32(len(hdr)))
+
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.w.Write(pre[:])
+	c.w.Write(hdr)
+	for _, b := range bodies {
+		c.w.Write(b) // bufio passes large slices straight through
+	}
+	return c.w.Flush()
+}
+
+// Close closes the underlying stream.
+func (c *Conn) Close() error { return c.rw.Close() }

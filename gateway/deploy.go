@@ -1,0 +1,186 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/placement"
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// deployed is a workflow as the gateway keeps it.
+type deployed struct {
+	dep  *api.Deployment
+	info api.WorkflowInfo
+	// inputs maps each workflow input to its targets grouped by worker.
+	inputs map[string]map[string][]workflow.Target
+	// starters are workers running functions without inputs.
+	starters []string
+}
+
+// deploy validates a deploy request, places the workflow and installs it
+// on every worker.
+func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.WorkflowInfo, error) {
+	wf := req.Workflow
+	if wf == nil {
+		return nil, badRequest(errors.New("deploy request has no workflow"))
+	}
+	if err := wf.Validate(); err != nil {
+		return nil, badRequest(err)
+	}
+	if len(wf.Results) == 0 {
+		return nil, badRequest(fmt.Errorf("workflow %s sends nothing to $result, so an invocation could never be seen to end: send at least one output to $result", wf.Name))
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = api.ModeDataflow
+	}
+	if mode != api.ModeDataflow {
+		return nil, badRequest(fmt.Errorf("mode %q is not supported yet: use %q", mode, api.ModeDataflow))
+	}
+	for _, f := range wf.Functions {
+		if f.Artifact == "" {
+			continue
+		}
+		if _, err := os.Stat(g.artifactPath(f.Artifact)); err != nil {
+			return nil, badRequest(fmt.Errorf("function %s: artifact %s was not uploaded: PUT it to /v1/artifacts/{sha256} first", f.Name, f.Artifact))
+		}
+	}
+	workers := g.workerList()
+	ids := make([]string, len(workers))
+	urls := make(map[string]string, len(workers))
+	for i, w := range workers {
+		ids[i] = w.ID
+		urls[w.ID] = w.URL
+	}
+	table, err := placement.Place(wf, ids, req.Placement, req.Table)
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	g.mu.Lock()
+	g.version++
+	version := g.version
+	g.mu.Unlock()
+
+	dep := &api.Deployment{Workflow: wf, Placement: table, Workers: urls, Mode: mode, Version: version}
+	body, err := json.Marshal(dep)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(workers))
+	for i, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPut, w.URL+"/v1/workflows/"+wf.Name, strings.NewReader(string(body)))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if err := api.Do(g.client, req); err != nil {
+				errs[i] = fmt.Errorf("worker %s (%s): %w", w.ID, w.URL, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", wf.Name, err)
+	}
+
+	d := &deployed{dep: dep, inputs: map[string]map[string][]workflow.Target{}}
+	for _, in := range wf.Inputs {
+		byWorker := map[string][]workflow.Target{}
+		for _, t := range in.To {
+			w := table[t.Function]
+			if t.Function == workflow.ResultFunction {
+				w = ""
+			}
+			byWorker[w] = append(byWorker[w], t)
+		}
+		d.inputs[in.Name] = byWorker
+	}
+	starters := map[string]bool{}
+	for _, f := range wf.Functions {
+		if len(f.Inputs) == 0 {
+			starters[table[f.Name]] = true
+		}
+	}
+	for w := range starters {
+		d.starters = append(d.starters, w)
+	}
+	sort.Strings(d.starters)
+	strategy := req.Placement
+	if strategy == "" {
+		strategy = placement.RoundRobin
+	}
+	d.info = api.WorkflowInfo{Name: wf.Name, Mode: mode, Placement: table, Strategy: strategy,
+		Functions: len(wf.Functions), Version: version, Deployed: time.Now()}
+	g.mu.Lock()
+	g.workflows[wf.Name] = d
+	g.mu.Unlock()
+	g.log.Info("workflow deployed", "workflow", wf.Name, "version", version, "placement", strategy, "workers", len(workers))
+	return &d.info, nil
+}
+
+func (g *Gateway) artifactPath(sum string) string {
+	return filepath.Join(g.cfg.DataDir, "artifacts", sum)
+}
+
+// putArtifact stores an uploaded executable under its sha256.
+func (g *Gateway) putArtifact(sum string, body io.Reader) error {
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != sha256.Size {
+		return badRequest(fmt.Errorf("artifact name %q is not a sha256 in hex", sum))
+	}
+	tmp, err := os.CreateTemp(filepath.Join(g.cfg.DataDir, "artifacts"), "upload-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), body); err != nil {
+		tmp.Close()
+		return badRequest(fmt.Errorf("read artifact: %w", err))
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return badRequest(fmt.Errorf("artifact's sha256 is %s, not %s as named", got, sum))
+	}
+	return os.Rename(tmp.Name(), g.artifactPath(sum))
+}
+
+// httpError is an error with the HTTP status to answer it with.
+type httpError struct {
+	status int
+	err    error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
+func badRequest(err error) error { return &httpError{status: http.StatusBadRequest, err: err} }
+func notFound(err error) error   { return &httpError{status: http.StatusNotFound, err: err} }
+
+func statusOf(err error) int {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status
+	}
+	return http.StatusInternalServerError
+}

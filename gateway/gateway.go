@@ -1,0 +1,136 @@
+// Package gateway is FaaSFlow's front door: it deploys workflows (placing
+// their functions on workers), starts invocations by sending the workflow's
+// inputs to the workers that consume them, collects results and failures
+// reported by workers, and answers status queries. It takes no part in
+// passing data between functions.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+)
+
+// Config configures a gateway.
+type Config struct {
+	// Listen is the HTTP API's address (default 127.0.0.1:7000).
+	Listen string
+	// DataDir holds uploaded artifacts and finished invocations' results.
+	DataDir string
+	// Keep is how many invocations are remembered, oldest forgotten first (default 10000).
+	Keep int
+	// MaxBody bounds a request or result body in bytes (default 256 MiB).
+	MaxBody int
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:7000"
+	}
+	if c.Keep <= 0 {
+		c.Keep = 10000
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 256 << 20
+	}
+}
+
+// Gateway is a running gateway.
+type Gateway struct {
+	cfg    Config
+	log    *slog.Logger
+	ln     net.Listener
+	client *http.Client
+
+	mu        sync.Mutex
+	workers   map[string]*api.WorkerInfo
+	workerIDs []string // in registration order
+	workflows map[string]*deployed
+	version   int64
+	invs      map[string]*invocation
+	order     []string // request IDs, oldest first
+}
+
+// New prepares a gateway listening on cfg.Listen; it serves from Run.
+func New(cfg Config, log *slog.Logger) (*Gateway, error) {
+	cfg.setDefaults()
+	if cfg.DataDir == "" {
+		return nil, errors.New("gateway needs a data directory (--data-dir)")
+	}
+	for _, dir := range []string{filepath.Join(cfg.DataDir, "artifacts"), filepath.Join(cfg.DataDir, "results")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create gateway data directory: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another gateway running? set --listen)", cfg.Listen, err)
+	}
+	g := &Gateway{
+		cfg: cfg, log: log.With("component", "gateway"), ln: ln, client: api.NewHTTPClient(),
+		workers: map[string]*api.WorkerInfo{}, workflows: map[string]*deployed{}, invs: map[string]*invocation{},
+	}
+	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody)
+	return g, nil
+}
+
+// Addr is the address the API listens on.
+func (g *Gateway) Addr() string { return g.ln.Addr().String() }
+
+// URL is the gateway's base URL.
+func (g *Gateway) URL() string { return "http://" + g.Addr() }
+
+// Run serves until ctx ends.
+func (g *Gateway) Run(ctx context.Context) error {
+	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(g.ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	g.log.Info("gateway stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// registerWorker adds or refreshes a worker.
+func (g *Gateway) registerWorker(r api.RegisterWorker) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w, ok := g.workers[r.ID]
+	if !ok {
+		w = &api.WorkerInfo{ID: r.ID}
+		g.workers[r.ID] = w
+		g.workerIDs = append(g.workerIDs, r.ID)
+		g.log.Info("worker registered", "worker", r.ID, "url", r.URL)
+	}
+	w.URL = r.URL
+	w.LastSeen = time.Now()
+}
+
+// workerList returns the registered workers in registration order.
+func (g *Gateway) workerList() []api.WorkerInfo {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]api.WorkerInfo, 0, len(g.workerIDs))
+	for _, id := range g.workerIDs {
+		out = append(out, *g.workers[id])
+	}
+	return out
+}

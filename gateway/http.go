@@ -1,0 +1,343 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/agents/engine"
+	"github.com/faasflow/faasflow-go/api"
+)
+
+// Handler returns the gateway's HTTP API.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", g.handleHealth)
+	mux.HandleFunc("GET /v1/workers", g.handleWorkers)
+	mux.HandleFunc("POST /v1/workflows", g.handleDeploy)
+	mux.HandleFunc("GET /v1/workflows", g.handleListWorkflows)
+	mux.HandleFunc("GET /v1/workflows/{name}", g.handleGetWorkflow)
+	mux.HandleFunc("POST /v1/workflows/{name}/invocations", g.handleInvoke)
+	mux.HandleFunc("GET /v1/invocations", g.handleListInvocations)
+	mux.HandleFunc("GET /v1/invocations/{id}", g.handleGetInvocation)
+	mux.HandleFunc("GET /v1/invocations/{id}/logs", g.handleLogs)
+	mux.HandleFunc("PUT /v1/artifacts/{sum}", g.handlePutArtifact)
+	mux.HandleFunc("HEAD /v1/artifacts/{sum}", g.handleGetArtifact)
+	mux.HandleFunc("GET /v1/artifacts/{sum}", g.handleGetArtifact)
+	mux.HandleFunc("POST /v1/internal/workers", g.handleRegister)
+	mux.HandleFunc("POST /v1/internal/reports", g.handleReport)
+	mux.HandleFunc("POST /run", g.handleRun)
+	return mux
+}
+
+func (g *Gateway) handleHealth(rw http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	n := len(g.workers)
+	g.mu.Unlock()
+	api.WriteJSON(rw, http.StatusOK, map[string]any{"status": "ok", "workers": n})
+}
+
+func (g *Gateway) handleWorkers(rw http.ResponseWriter, r *http.Request) {
+	api.WriteJSON(rw, http.StatusOK, g.workerList())
+}
+
+func (g *Gateway) handleRegister(rw http.ResponseWriter, r *http.Request) {
+	var req api.RegisterWorker
+	if err := decodeJSON(rw, r, &req); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	if req.ID == "" || !strings.HasPrefix(req.URL, "http") {
+		api.WriteError(rw, http.StatusBadRequest, errors.New("register needs an id and an http URL"))
+		return
+	}
+	g.registerWorker(req)
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (g *Gateway) handleDeploy(rw http.ResponseWriter, r *http.Request) {
+	var req api.DeployRequest
+	if err := decodeJSON(rw, r, &req); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	info, err := g.deploy(r.Context(), &req)
+	if err != nil {
+		api.WriteError(rw, statusOf(err), err)
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, info)
+}
+
+func (g *Gateway) handleListWorkflows(rw http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	out := make([]api.WorkflowInfo, 0, len(g.workflows))
+	for _, name := range sortedKeys(g.workflows) {
+		out = append(out, g.workflows[name].info)
+	}
+	g.mu.Unlock()
+	api.WriteJSON(rw, http.StatusOK, out)
+}
+
+func (g *Gateway) handleGetWorkflow(rw http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	d := g.workflows[r.PathValue("name")]
+	g.mu.Unlock()
+	if d == nil {
+		api.WriteError(rw, http.StatusNotFound, fmt.Errorf("workflow %q is not deployed", r.PathValue("name")))
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, d.info)
+}
+
+// handleInvoke starts an invocation; without "async" it waits for the end
+// and answers with the result.
+func (g *Gateway) handleInvoke(rw http.ResponseWriter, r *http.Request) {
+	var req api.InvokeRequest
+	if err := decodeJSON(rw, r, &req); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	inv, created, err := g.invoke(r.PathValue("name"), &req)
+	if err != nil {
+		api.WriteError(rw, statusOf(err), err)
+		return
+	}
+	if req.Async {
+		info, err := g.snapshot(inv)
+		if err != nil {
+			api.WriteError(rw, http.StatusInternalServerError, err)
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusAccepted
+		}
+		api.WriteJSON(rw, status, info)
+		return
+	}
+	g.waitAndWrite(rw, r.Context(), inv)
+}
+
+func (g *Gateway) waitAndWrite(rw http.ResponseWriter, ctx context.Context, inv *invocation) {
+	select {
+	case <-inv.done:
+	case <-ctx.Done():
+		return
+	}
+	info, err := g.snapshot(inv)
+	if err != nil {
+		api.WriteError(rw, http.StatusInternalServerError, err)
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, info)
+}
+
+func (g *Gateway) lookup(id string) *invocation {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.invs[id]
+}
+
+// handleGetInvocation answers with an invocation's status; ?wait=30s waits
+// up to that long for it to end.
+func (g *Gateway) handleGetInvocation(rw http.ResponseWriter, r *http.Request) {
+	inv := g.lookup(r.PathValue("id"))
+	if inv == nil {
+		api.WriteError(rw, http.StatusNotFound, fmt.Errorf("no invocation %q (unknown, or forgotten after the gateway's keep limit)", r.PathValue("id")))
+		return
+	}
+	if w := r.URL.Query().Get("wait"); w != "" {
+		d, err := time.ParseDuration(w)
+		if err != nil {
+			api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("wait=%q: %w", w, err))
+			return
+		}
+		select {
+		case <-inv.done:
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	info, err := g.snapshot(inv)
+	if err != nil {
+		api.WriteError(rw, http.StatusInternalServerError, err)
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, info)
+}
+
+func (g *Gateway) handleListInvocations(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("limit=%q is not a count", s))
+			return
+		}
+		limit = n
+	}
+	api.WriteJSON(rw, http.StatusOK, g.list(q.Get("workflow"), q.Get("status"), limit))
+}
+
+// handleLogs gathers the run records of an invocation from every worker.
+func (g *Gateway) handleLogs(rw http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	workers := g.workerList()
+	var (
+		mu   sync.Mutex
+		recs = []*engine.RunRecord{}
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var got []*engine.RunRecord
+			err := getJSON(r.Context(), g.client, w.URL+"/v1/runs?invocation="+url.QueryEscape(id), &got)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("worker %s: %w", w.ID, err))
+				return
+			}
+			recs = append(recs, got...)
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 && len(recs) == 0 {
+		api.WriteError(rw, http.StatusBadGateway, errors.Join(errs...))
+		return
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].St < recs[j].St })
+	api.WriteJSON(rw, http.StatusOK, recs)
+}
+
+func (g *Gateway) handlePutArtifact(rw http.ResponseWriter, r *http.Request) {
+	body := http.MaxBytesReader(rw, r.Body, int64(g.cfg.MaxBody))
+	if err := g.putArtifact(r.PathValue("sum"), body); err != nil {
+		api.WriteError(rw, statusOf(err), err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (g *Gateway) handleGetArtifact(rw http.ResponseWriter, r *http.Request) {
+	sum := r.PathValue("sum")
+	if strings.ContainsAny(sum, `/\.`) {
+		api.WriteError(rw, http.StatusBadRequest, errors.New("bad artifact name"))
+		return
+	}
+	http.ServeFile(rw, r, g.artifactPath(sum))
+}
+
+// handleReport takes a worker's report; a result value is the body.
+func (g *Gateway) handleReport(rw http.ResponseWriter, r *http.Request) {
+	var rep api.Report
+	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderReport)), &rep); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderReport, err))
+		return
+	}
+	data, err := api.ReadBody(rw, r, g.cfg.MaxBody)
+	if err != nil {
+		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	if err := g.report(&rep, data); err != nil {
+		api.WriteError(rw, statusOf(err), err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+// runRequest is the body the original FaaSFlow/DataFlower gateway took on
+// POST /run: the workflow under "workflow" (v1) or "workflow_name", and
+// inputs as {"$USER.name": {"datatype": "entity", "val": VALUE}}.
+type runRequest struct {
+	Workflow     string                     `json:"workflow"`
+	WorkflowName string                     `json:"workflow_name"`
+	RequestID    string                     `json:"request_id"`
+	InputDatas   map[string]json.RawMessage `json:"input_datas"`
+}
+
+// handleRun is the compatibility endpoint: it runs a workflow synchronously
+// and answers {"status": "ok", "latency": seconds, "result": ...}.
+func (g *Gateway) handleRun(rw http.ResponseWriter, r *http.Request) {
+	var req runRequest
+	if err := decodeJSON(rw, r, &req); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	name := req.WorkflowName
+	if name == "" {
+		name = req.Workflow
+	}
+	input := map[string]json.RawMessage{}
+	for key, raw := range req.InputDatas {
+		var wrapped struct {
+			Val json.RawMessage `json:"val"`
+		}
+		if json.Unmarshal(raw, &wrapped) == nil && wrapped.Val != nil {
+			raw = wrapped.Val
+		}
+		input[strings.TrimPrefix(key, "$USER.")] = raw
+	}
+	inv, _, err := g.invoke(name, &api.InvokeRequest{RequestID: req.RequestID, Input: input})
+	if err != nil {
+		api.WriteJSON(rw, statusOf(err), map[string]string{"status": "error", "error": err.Error()})
+		return
+	}
+	select {
+	case <-inv.done:
+	case <-r.Context().Done():
+		return
+	}
+	info, err := g.snapshot(inv)
+	if err != nil {
+		api.WriteError(rw, http.StatusInternalServerError, err)
+		return
+	}
+	if info.Status != api.StatusSucceeded {
+		api.WriteJSON(rw, http.StatusInternalServerError, map[string]any{"status": "error", "error": info.Error, "latency": info.Latency})
+		return
+	}
+	api.WriteJSON(rw, http.StatusOK, map[string]any{"status": "ok", "latency": info.Latency, "result": info.Result})
+}
+
+func decodeJSON(rw http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 64<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode request body: %w", err)
+	}
+	return nil
+}
+
+func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return api.ResponseError(resp)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }

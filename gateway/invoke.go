@@ -1,0 +1,354 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// invocation is the gateway's record of one invocation. Fields after mu are
+// guarded by it.
+type invocation struct {
+	d    *deployed
+	done chan struct{} // closed when the invocation ends
+
+	mu      sync.Mutex
+	info    api.Invocation
+	start   time.Time
+	pending map[string]*resultKey // result keys not yet resolved
+	result  map[string]json.RawMessage
+	timer   *time.Timer
+	stored  bool // result written to disk and dropped from memory
+}
+
+// resultKey tracks one key of the result until it has a value or all its
+// sources said they will send nothing.
+type resultKey struct {
+	sources int
+	skipped map[string]bool
+}
+
+// invoke starts an invocation, or returns the existing one with the same
+// request ID. The bool is true when it was created by this call.
+func (g *Gateway) invoke(name string, req *api.InvokeRequest) (*invocation, bool, error) {
+	g.mu.Lock()
+	d := g.workflows[name]
+	if d == nil {
+		g.mu.Unlock()
+		return nil, false, notFound(fmt.Errorf("workflow %q is not deployed: deploy it with `faasflow deploy`", name))
+	}
+	id := req.RequestID
+	if id == "" {
+		id = newRequestID()
+	}
+	if inv := g.invs[id]; inv != nil {
+		g.mu.Unlock()
+		if inv.d.info.Name != name {
+			return nil, false, badRequest(fmt.Errorf("request_id %q is already used by an invocation of %s", id, inv.d.info.Name))
+		}
+		return inv, false, nil
+	}
+	wf := d.dep.Workflow
+	for key := range req.Input {
+		if _, ok := d.inputs[key]; !ok {
+			g.mu.Unlock()
+			return nil, false, badRequest(fmt.Errorf("workflow %s has no input %q (inputs: %s)", name, key, strings.Join(inputNames(wf), ", ")))
+		}
+	}
+	now := time.Now()
+	inv := &invocation{
+		d: d, done: make(chan struct{}), start: now,
+		info:    api.Invocation{RequestID: id, Workflow: name, Status: api.StatusRunning, Submitted: now},
+		pending: map[string]*resultKey{}, result: map[string]json.RawMessage{},
+	}
+	for _, r := range wf.Results {
+		inv.pending[r.Name] = &resultKey{sources: len(r.Sources), skipped: map[string]bool{}}
+	}
+	g.invs[id] = inv
+	g.order = append(g.order, id)
+	g.evictLocked()
+	g.mu.Unlock()
+
+	timeout := wf.EffectiveTimeout()
+	inv.mu.Lock()
+	inv.timer = time.AfterFunc(timeout, func() {
+		g.fail(inv, fmt.Errorf("invocation timed out after %s (the workflow's timeout)", timeout))
+	})
+	inv.mu.Unlock()
+	go g.start(inv, req.Input, now.Add(timeout))
+	return inv, true, nil
+}
+
+func inputNames(wf *workflow.Workflow) []string {
+	names := make([]string, len(wf.Inputs))
+	for i, in := range wf.Inputs {
+		names[i] = in.Name
+	}
+	return names
+}
+
+// start sends the workflow's inputs to the workers that consume them.
+func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadline time.Time) {
+	d := inv.d
+	wf := d.dep.Workflow
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	send := func(worker string, m *api.Message, data []byte) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			url := d.dep.Workers[worker]
+			if err := api.SendMessage(ctx, g.client, url, m, data); err != nil {
+				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s at %s: %w", worker, url, err))
+			}
+		}()
+	}
+	base := api.Message{Invocation: inv.info.RequestID, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(), From: workflow.InputFunction, Index: -1}
+	for _, in := range wf.Inputs {
+		value := []byte(input[in.Name])
+		if len(value) == 0 {
+			value = []byte("null")
+		}
+		for worker, targets := range d.inputs[in.Name] {
+			if worker == "" {
+				for _, t := range targets {
+					g.resolve(inv, t.Input, workflow.InputFunction, false, value)
+				}
+				continue
+			}
+			m := base
+			m.Kind, m.Targets = api.KindValue, targets
+			send(worker, &m, value)
+		}
+	}
+	for _, worker := range d.starters {
+		m := base
+		m.Kind = api.KindStart
+		send(worker, &m, nil)
+	}
+	wg.Wait()
+}
+
+// report handles a worker's report of a result value or a failure.
+func (g *Gateway) report(r *api.Report, data []byte) error {
+	g.mu.Lock()
+	inv := g.invs[r.Invocation]
+	g.mu.Unlock()
+	if inv == nil {
+		return notFound(fmt.Errorf("no invocation %q", r.Invocation))
+	}
+	switch r.Kind {
+	case "result":
+		g.resolve(inv, r.Key, r.From, r.Skip, data)
+	case "fail":
+		g.fail(inv, fmt.Errorf("%s", r.Error))
+	default:
+		return badRequest(fmt.Errorf("unknown report kind %q", r.Kind))
+	}
+	return nil
+}
+
+// resolve records a value (or a skip) for a result key and ends the
+// invocation when every key is resolved.
+func (g *Gateway) resolve(inv *invocation, key, from string, skip bool, data []byte) {
+	inv.mu.Lock()
+	k := inv.pending[key]
+	if k == nil || inv.info.Ended() {
+		inv.mu.Unlock()
+		return
+	}
+	if skip {
+		k.skipped[from] = true
+		if len(k.skipped) < k.sources {
+			inv.mu.Unlock()
+			return
+		}
+	} else {
+		inv.result[key] = resultValue(data)
+	}
+	delete(inv.pending, key)
+	finished := len(inv.pending) == 0
+	if finished {
+		inv.endLocked(api.StatusSucceeded, "")
+	}
+	inv.mu.Unlock()
+	if finished {
+		g.ended(inv)
+	}
+}
+
+// fail ends the invocation with err, unless it already ended.
+func (g *Gateway) fail(inv *invocation, err error) {
+	inv.mu.Lock()
+	if inv.info.Ended() {
+		inv.mu.Unlock()
+		return
+	}
+	inv.endLocked(api.StatusFailed, err.Error())
+	inv.mu.Unlock()
+	g.ended(inv)
+}
+
+func (inv *invocation) endLocked(status, msg string) {
+	inv.info.Status = status
+	inv.info.Error = msg
+	inv.info.Latency = time.Since(inv.start).Seconds()
+	if status == api.StatusSucceeded {
+		inv.info.Result = inv.result
+	}
+	inv.result = nil
+	inv.pending = nil
+	if inv.timer != nil {
+		inv.timer.Stop()
+	}
+	close(inv.done)
+}
+
+// ended tells every worker of the workflow to free the invocation, and
+// moves its result out of memory.
+func (g *Gateway) ended(inv *invocation) {
+	inv.mu.Lock()
+	info := inv.info
+	inv.mu.Unlock()
+	if info.Status == api.StatusFailed {
+		g.log.Warn("invocation failed", "workflow", info.Workflow, "request_id", info.RequestID, "err", info.Error)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, url := range inv.d.dep.Workers {
+			api.PostRaw(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end", "X-Faasflow-End", nil, nil)
+		}
+	}()
+	if len(info.Result) == 0 {
+		return
+	}
+	if err := g.storeResult(&info); err != nil {
+		g.log.Error("store result; keeping it in memory", "request_id", info.RequestID, "err", err)
+		return
+	}
+	inv.mu.Lock()
+	inv.info.Result = nil
+	inv.stored = true
+	inv.mu.Unlock()
+}
+
+// snapshot returns the invocation's status, with its result read back from
+// disk if it was stored.
+func (g *Gateway) snapshot(inv *invocation) (*api.Invocation, error) {
+	inv.mu.Lock()
+	info := inv.info
+	stored := inv.stored
+	inv.mu.Unlock()
+	if stored {
+		b, err := os.ReadFile(g.resultPath(info.RequestID))
+		if err != nil {
+			return nil, fmt.Errorf("read stored result of %s: %w", info.RequestID, err)
+		}
+		if err := json.Unmarshal(b, &info.Result); err != nil {
+			return nil, fmt.Errorf("decode stored result of %s: %w", info.RequestID, err)
+		}
+	}
+	return &info, nil
+}
+
+func (g *Gateway) resultPath(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return filepath.Join(g.cfg.DataDir, "results", hex.EncodeToString(sum[:16])+".json")
+}
+
+func (g *Gateway) storeResult(info *api.Invocation) error {
+	b, err := json.Marshal(info.Result)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(g.resultPath(info.RequestID), b, 0o644)
+}
+
+// evictLocked forgets the oldest ended invocations beyond the Keep limit.
+func (g *Gateway) evictLocked() {
+	for len(g.order) > g.cfg.Keep {
+		id := g.order[0]
+		inv := g.invs[id]
+		inv.mu.Lock()
+		ended := inv.info.Ended()
+		inv.mu.Unlock()
+		if !ended {
+			return // the oldest still runs; try again later
+		}
+		g.order = g.order[1:]
+		delete(g.invs, id)
+		os.Remove(g.resultPath(id))
+	}
+}
+
+// list returns invocations, newest first, without results.
+func (g *Gateway) list(workflowName, status string, limit int) []api.Invocation {
+	g.mu.Lock()
+	ids := append([]string(nil), g.order...)
+	invs := make([]*invocation, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		invs = append(invs, g.invs[ids[i]])
+	}
+	g.mu.Unlock()
+	out := []api.Invocation{}
+	for _, inv := range invs {
+		inv.mu.Lock()
+		info := inv.info
+		inv.mu.Unlock()
+		info.Result = nil
+		if (workflowName != "" && info.Workflow != workflowName) || (status != "" && info.Status != status) {
+			continue
+		}
+		out = append(out, info)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// resultValue turns a function's output bytes into a JSON value: JSON stays
+// as it is, other text becomes a string, other bytes {"base64": "..."}.
+func resultValue(b []byte) json.RawMessage {
+	if len(b) > 0 && json.Valid(b) {
+		return json.RawMessage(b)
+	}
+	if utf8.Valid(b) {
+		s, _ := json.Marshal(string(b))
+		return s
+	}
+	s, _ := json.Marshal(map[string]string{"base64": base64.StdEncoding.EncodeToString(b)})
+	return s
+}
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
