@@ -254,6 +254,15 @@ func (c *Call) Inputs() []string {
 	return names
 }
 
+// Outputs lists the names of the function's outputs.
+func (c *Call) Outputs() []string {
+	names := make([]string, len(c.r.Outputs))
+	for i, o := range c.r.Outputs {
+		names[i] = o.Name
+	}
+	return names
+}
+
 func (c *Call) input(name string) (*protocol.Input, error) {
 	for i := range c.r.Inputs {
 		if c.r.Inputs[i].Name == name {

@@ -41,7 +41,8 @@ type edge struct {
 	to     Target
 	toFn   *Function // nil for a result key
 	toIn   *Input    // nil for a result key
-	at     place
+	at     place     // where the target is written
+	line   int       // the Line of the output or route
 }
 
 func (v *validator) run() {
@@ -336,14 +337,14 @@ func (v *validator) collectEdges() {
 	for i, out := range w.Inputs {
 		base := v.outputPlace(nil, i, out)
 		for j, t := range out.To {
-			add(&edge{from: InputFunction, out: out, branch: -1, to: t, at: v.targetPlace(out, base, j)})
+			add(&edge{from: InputFunction, out: out, branch: -1, to: t, at: v.targetPlace(out, base, j), line: out.Line})
 		}
 	}
 	for _, f := range w.Functions {
 		for i, out := range f.Outputs {
 			base := v.outputPlace(f, i, out)
 			for j, t := range out.To {
-				add(&edge{from: f.Name, fromFn: f, out: out, branch: -1, to: t, at: v.targetPlace(out, base, j)})
+				add(&edge{from: f.Name, fromFn: f, out: out, branch: -1, to: t, at: v.targetPlace(out, base, j), line: out.Line})
 			}
 		}
 		for bi, b := range f.Switch {
@@ -354,7 +355,7 @@ func (v *validator) collectEdges() {
 					out = f.Output(r.Output)
 				}
 				for j, t := range r.To {
-					add(&edge{from: f.Name, fromFn: f, out: out, route: r, branch: bi, to: t, at: v.targetPlace(r, base, j)})
+					add(&edge{from: f.Name, fromFn: f, out: out, route: r, branch: bi, to: t, at: v.targetPlace(r, base, j), line: r.Line})
 				}
 			}
 		}
@@ -421,7 +422,7 @@ func (v *validator) fillSources() {
 		if in == nil {
 			in = results[e.to.Input]
 			if in == nil {
-				in = &Input{Name: e.to.Input, Line: e.at.line}
+				in = &Input{Name: e.to.Input, Line: e.line}
 				results[e.to.Input] = in
 				w.Results = append(w.Results, in)
 			}

@@ -238,6 +238,9 @@ func (e *Engine) Active() int {
 	return len(e.invs)
 }
 
+// Held reports the values the engine's store still holds for invocations.
+func (e *Engine) Held() (items int, bytes int64) { return e.store.Stats() }
+
 // sweep forgets tombstones older than the TTL.
 func (e *Engine) sweep() {
 	defer close(e.done)

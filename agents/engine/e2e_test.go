@@ -1,0 +1,204 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
+	"github.com/faasflow/faasflow-go/internal/testcluster"
+)
+
+// waitFreed fails the test unless every worker drops all state of its
+// invocations soon after they end.
+func waitFreed(t *testing.T, c *testcluster.Cluster) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, w := range c.Workers {
+		for {
+			active := w.Engine().Active()
+			items, bytes := w.Engine().Held()
+			if active == 0 && items == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still holds %d invocations and %d values (%d bytes) after they ended", w.URL(), active, items, bytes)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func TestWordcountMatchesDirectCount(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	c.Deploy(t, "../../benchmarks/wordcount", "", nil)
+	for _, seed := range []uint64{1, 7} {
+		inv := c.Invoke(t, "wordcount", map[string]string{"seed": fmt.Sprint(seed)})
+		if inv.Status != api.StatusSucceeded {
+			t.Fatalf("seed %d: status %s: %s", seed, inv.Status, inv.Error)
+		}
+		var got wordcount.Result
+		if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
+			t.Fatalf("decode result: %v", err)
+		}
+		var parts []map[string]int
+		for _, text := range wordcount.Texts(seed) {
+			parts = append(parts, wordcount.Count(text))
+		}
+		want := wordcount.Merge(parts)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
+				seed, got.Total, got.Distinct, want.Total, want.Distinct)
+		}
+	}
+	waitFreed(t, c)
+}
+
+func TestSwitchBranchesAndSkippedFunctions(t *testing.T) {
+	tests := []struct {
+		name            string
+		img             string
+		adult, violence bool
+		want            map[string]string
+	}{
+		{name: "clean image reaches the censor's default branch", img: `"good pic"`, want: map[string]string{"clean": `"good pic"`}},
+		{name: "adult detector sends to mosaic", img: `"good pic"`, adult: true, want: map[string]string{"mosaic": `"good pic"`}},
+		{name: "both detectors fire mosaic once", img: `"good pic"`, adult: true, violence: true, want: map[string]string{"mosaic": `"good pic"`}},
+		{name: "censor finds illegal text", img: `"bad pic"`, want: map[string]string{"mosaic": `"bad pic"`}},
+	}
+	c := testcluster.Start(t, testcluster.Options{})
+	c.Deploy(t, "testdata/recognizer.yaml", "", nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := c.Invoke(t, "recog", map[string]string{
+				"img": tt.img, "adult": fmt.Sprint(tt.adult), "violence": fmt.Sprint(tt.violence),
+			})
+			if inv.Status != api.StatusSucceeded {
+				t.Fatalf("status %s: %s", inv.Status, inv.Error)
+			}
+			got := map[string]string{}
+			for k, v := range inv.Result {
+				got[k] = string(v)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("result = %v, want %v", got, tt.want)
+			}
+			waitFreed(t, c)
+		})
+	}
+}
+
+func TestForeachAndMerge(t *testing.T) {
+	tests := []struct {
+		name string
+		list string
+		want string
+	}{
+		{name: "items come back in order", list: `[1,"two",{"three":3},4,5,6,7,8,9,10]`, want: `[1,"two",{"three":3},4,5,6,7,8,9,10]`},
+		{name: "no items still completes", list: `[]`, want: `[]`},
+	}
+	for _, placement := range []string{"round-robin", "single"} {
+		c := testcluster.Start(t, testcluster.Options{})
+		c.Deploy(t, "testdata/fanout.yaml", placement, nil)
+		for _, tt := range tests {
+			t.Run(placement+"/"+tt.name, func(t *testing.T) {
+				inv := c.Invoke(t, "fanout", map[string]string{"list": tt.list})
+				if inv.Status != api.StatusSucceeded {
+					t.Fatalf("status %s: %s", inv.Status, inv.Error)
+				}
+				if got := string(inv.Result["all"]); got != tt.want {
+					t.Fatalf("result = %s, want %s", got, tt.want)
+				}
+			})
+		}
+		waitFreed(t, c)
+	}
+}
+
+// TestFailuresEndTheInvocation checks that a function that fails, panics
+// or overruns its timeout fails its invocation with a clear error within
+// the timeout plus a second, and that the next invocation succeeds.
+func TestFailuresEndTheInvocation(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		workflow  string
+		bad, good map[string]string
+		within    time.Duration
+		wantErr   []string
+	}{
+		{
+			name: "error", file: "../../benchmarks/faults/workflow-fail.yaml", workflow: "faults-fail",
+			bad: map[string]string{"x": "1"}, within: time.Second,
+			wantErr: []string{"function oops failed", "deliberate failure"},
+		},
+		{
+			name: "panic", file: "../../benchmarks/faults/workflow-panic.yaml", workflow: "faults-panic",
+			bad: map[string]string{"mode": `"panic"`}, good: map[string]string{"mode": `"calm"`}, within: time.Second,
+			wantErr: []string{"function boom failed", "panic", "deliberate panic"},
+		},
+		{
+			name: "timeout", file: "../../benchmarks/faults/workflow-sleep.yaml", workflow: "faults-sleep",
+			bad: map[string]string{"seconds": "30"}, good: map[string]string{"seconds": "0"}, within: 3 * time.Second,
+			wantErr: []string{"function nap timed out after 2s"},
+		},
+	}
+	c := testcluster.Start(t, testcluster.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.Deploy(t, tt.file, "", nil)
+			start := time.Now()
+			inv := c.Invoke(t, tt.workflow, tt.bad)
+			took := time.Since(start)
+			if inv.Status != api.StatusFailed {
+				t.Fatalf("status = %s, want failed", inv.Status)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(inv.Error, want) {
+					t.Errorf("error %q does not mention %q", inv.Error, want)
+				}
+			}
+			if took > tt.within {
+				t.Errorf("failure took %s to report, want under %s", took, tt.within)
+			}
+			if tt.good != nil {
+				if next := c.Invoke(t, tt.workflow, tt.good); next.Status != api.StatusSucceeded {
+					t.Fatalf("next invocation: status %s: %s", next.Status, next.Error)
+				}
+			}
+		})
+	}
+	waitFreed(t, c)
+}
+
+func TestRequestIDIsIdempotent(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Workers: 2})
+	c.Deploy(t, "testdata/fanout.yaml", "", nil)
+	ctx := context.Background()
+	req := &api.InvokeRequest{RequestID: "req-1", Input: map[string]json.RawMessage{"list": json.RawMessage(`[1,2]`)}}
+	first, err := c.Client.Invoke(ctx, "fanout", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Input["list"] = json.RawMessage(`[3]`)
+	second, err := c.Client.Invoke(ctx, "fanout", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(second.Result["all"]) != `[1,2]` || second.Submitted != first.Submitted {
+		t.Fatalf("re-sent request_id gave result %s submitted %v, want the first invocation's [1,2] at %v",
+			second.Result["all"], second.Submitted, first.Submitted)
+	}
+	list, err := c.Client.Invocations(ctx, "fanout", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 {
+		t.Fatalf("gateway lists %d invocations, want 1", len(list))
+	}
+}

@@ -1,0 +1,156 @@
+// Package testcluster runs a whole FaaSFlow cluster — a gateway and N
+// workers — inside a test process, on 127.0.0.1 ports chosen by the kernel,
+// with real function instances. Tests and benchmarks use it to deploy and
+// invoke workflows end to end.
+package testcluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faasflow/faasflow-go/agents/worker"
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/build"
+	"github.com/faasflow/faasflow-go/gateway"
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// Cluster is a running in-process cluster.
+type Cluster struct {
+	Gateway *gateway.Gateway
+	Workers []*worker.Worker
+	Client  *api.Client
+	dir     string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// Options tune a test cluster.
+type Options struct {
+	Workers   int           // default 3
+	KeepAlive time.Duration // worker instance keep-alive (default theirs)
+	Logs      io.Writer     // default: discarded
+}
+
+// Start brings a cluster up and stops it when the test ends.
+func Start(tb testing.TB, opt Options) *Cluster {
+	tb.Helper()
+	if opt.Workers <= 0 {
+		opt.Workers = 3
+	}
+	if opt.Logs == nil {
+		opt.Logs = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(opt.Logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Unix socket paths must stay short, so avoid deep temp directories.
+	dir, err := os.MkdirTemp("", "ffc")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Cluster{dir: dir, cancel: cancel}
+	tb.Cleanup(c.stop)
+
+	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw")}, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.Gateway = gw
+	c.run(func() error { return gw.Run(ctx) })
+	for i := 0; i < opt.Workers; i++ {
+		w, err := worker.New(worker.Config{
+			ID: workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
+			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive,
+		}, log)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.Workers = append(c.Workers, w)
+		c.run(func() error { return w.Run(ctx) })
+	}
+	c.Client = api.NewClient(gw.URL())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.Client.Health(ctx)
+		if err == nil && n == opt.Workers {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("test cluster not ready: %d of %d workers registered (%v)", n, opt.Workers, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c
+}
+
+func workerID(i int) string { return fmt.Sprintf("worker-%d", i) }
+
+func (c *Cluster) run(f func() error) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+func (c *Cluster) stop() {
+	c.cancel()
+	c.wg.Wait()
+	os.RemoveAll(c.dir)
+}
+
+// Deploy loads a workflow file (or directory), builds its Go functions,
+// uploads them and deploys it with the given placement ("" = round-robin).
+func (c *Cluster) Deploy(tb testing.TB, path, placement string, table map[string]string) *workflow.Workflow {
+	tb.Helper()
+	wf, err := workflow.LoadFile(path)
+	if err != nil {
+		tb.Fatalf("load %s: %v", path, err)
+	}
+	c.DeployWorkflow(tb, wf, placement, table)
+	return wf
+}
+
+// buildCache is shared by every cluster of the test binary: building the
+// same function twice is pointless.
+var buildCache = filepath.Join(os.TempDir(), "faasflow-test-build")
+
+// DeployWorkflow builds, uploads and deploys an already loaded workflow.
+func (c *Cluster) DeployWorkflow(tb testing.TB, wf *workflow.Workflow, placement string, table map[string]string) {
+	tb.Helper()
+	ctx := context.Background()
+	arts, err := build.Workflow(ctx, wf, buildCache)
+	if err != nil {
+		tb.Fatalf("build %s: %v", wf.Name, err)
+	}
+	for sum, a := range arts {
+		if err := c.Client.UploadArtifact(ctx, sum, a.Path); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := c.Client.Deploy(ctx, &api.DeployRequest{Workflow: wf, Placement: placement, Table: table}); err != nil {
+		tb.Fatalf("deploy %s: %v", wf.Name, err)
+	}
+}
+
+// Invoke runs a workflow synchronously with the given inputs (JSON values).
+func (c *Cluster) Invoke(tb testing.TB, name string, input map[string]string) *api.Invocation {
+	tb.Helper()
+	in := make(map[string]json.RawMessage, len(input))
+	for k, v := range input {
+		in[k] = json.RawMessage(v)
+	}
+	inv, err := c.Client.Invoke(context.Background(), name, &api.InvokeRequest{Input: in})
+	if err != nil {
+		tb.Fatalf("invoke %s: %v", name, err)
+	}
+	return inv
+}
