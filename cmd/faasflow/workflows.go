@@ -119,6 +119,7 @@ func cmdInvoke(ctx context.Context, args []string) error {
 	reqID := fs.String("request-id", "", "request ID (idempotent: the same ID returns the same invocation)")
 	async := fs.Bool("async", false, "return at once with the request ID")
 	full := fs.Bool("full", false, "print the whole invocation record, not just the result")
+	repeat := fs.Int("repeat", 1, "invoke this many times back to back and print a latency summary instead of the result")
 	gw := fs.String("gateway", "", "gateway URL")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -139,11 +140,51 @@ func cmdInvoke(ctx context.Context, args []string) error {
 			return fmt.Errorf("--input must be a JSON object of workflow inputs, like {\"seed\": 1}: %w", err)
 		}
 	}
+	if *repeat > 1 {
+		return invokeRepeatedly(ctx, newClient(*gw), pos[0], req, *repeat)
+	}
 	inv, err := newClient(*gw).Invoke(ctx, pos[0], req)
 	if err != nil {
 		return err
 	}
 	return printInvocation(inv, *full || *async)
+}
+
+// invokeRepeatedly runs n invocations one after another (each with a fresh
+// request ID) and prints how they went.
+func invokeRepeatedly(ctx context.Context, client *api.Client, name string, req *api.InvokeRequest, n int) error {
+	if req.RequestID != "" || req.Async {
+		return usagef("--repeat cannot be combined with --request-id or --async")
+	}
+	var lat []float64
+	failed := 0
+	var lastErr string
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		inv, err := client.Invoke(ctx, name, req)
+		if err != nil {
+			return fmt.Errorf("invocation %d of %d: %w", i+1, n, err)
+		}
+		if inv.Status != api.StatusSucceeded {
+			failed++
+			lastErr = inv.Error
+			continue
+		}
+		lat = append(lat, inv.Latency)
+	}
+	sort.Float64s(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("%d invocations of %s in %.1fs: %d succeeded, %d failed; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		n, name, time.Since(t0).Seconds(), len(lat), failed, pct(0.50)*1e3, pct(0.99)*1e3, pct(1)*1e3)
+	if failed > 0 {
+		return fmt.Errorf("%d invocations failed; the last with: %s", failed, lastErr)
+	}
+	return nil
 }
 
 func printInvocation(inv *api.Invocation, full bool) error {

@@ -1,0 +1,70 @@
+# FaaSFlow-Go. `make` lists the targets.
+
+SHELL       := /bin/bash
+GO          ?= go
+BIN         := $(CURDIR)/bin
+VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X github.com/faasflow/faasflow-go/version.Version=$(VERSION)
+PROVIDER    ?= local
+WORKERS     ?= 3
+TEST_FLAGS  ?= -count=1 -timeout 20m
+
+# `make cluster up` and `make cluster down`: the second word is the action.
+ifeq (cluster,$(firstword $(MAKECMDGOALS)))
+  CLUSTER_ACTION := $(word 2,$(MAKECMDGOALS))
+  ifeq ($(CLUSTER_ACTION),)
+    $(error say what to do: make cluster up | make cluster down | make cluster status)
+  endif
+  $(eval $(CLUSTER_ACTION):;@:)
+endif
+
+.PHONY: help build test test-e2e check fmt cluster fuzz rss bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+build: ## build faasflow, faasflow-gateway and faasflow-worker into bin/
+	@echo "==> build"
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+test: ## run all tests (unit and in-process end-to-end)
+	@echo "==> test"
+	$(GO) test $(TEST_FLAGS) ./...
+
+test-e2e: build ## run the CLI end-to-end test against a real local cluster
+	@echo "==> test-e2e"
+	FAASFLOW_BIN=$(BIN) $(GO) test $(TEST_FLAGS) -run 'TestCLI' -v ./cmd/faasflow/
+
+check: ## gofmt, go vet, staticcheck (if installed), go mod tidy
+	@echo "==> gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@echo "==> go vet"
+	$(GO) vet ./...
+	@echo "==> staticcheck"
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+	@echo "==> go mod tidy"
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit"; exit 1; }
+
+fmt: ## format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3)
+	@echo "==> cluster $(CLUSTER_ACTION)"
+	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS))
+
+fuzz: ## run each fuzz test for FUZZTIME (default 20s)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./workflow/... | grep ^Fuzz); do \
+	  pkg=$$(grep -rl "func $$t(" --include='*_test.go' . | xargs dirname | head -1); \
+	  echo "==> fuzz $$t in $$pkg"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} $$pkg || exit 1; \
+	done
+
+rss: build ## 1000 back-to-back wordcount invocations; gateway and worker RSS after 100 and after 1000
+	./scripts/rss.sh
+
+bench: ## hop-latency benchmark of a 10-function chain (see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench 'BenchmarkChain' -benchtime 2000x ./agents/engine/
+
+clean: ## remove build output
+	rm -rf $(BIN)

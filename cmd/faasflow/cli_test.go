@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
+	"github.com/faasflow/faasflow-go/cluster"
+)
+
+// binDir builds the three binaries for the test, unless FAASFLOW_BIN
+// points at already built ones (make test-e2e).
+func binDir(t *testing.T) string {
+	if dir := os.Getenv("FAASFLOW_BIN"); dir != "" {
+		return dir
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/faasflow/faasflow-go/cmd/...")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build binaries: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// freePorts finds n consecutive free ports on 127.0.0.1.
+func freePorts(t *testing.T, n int) int {
+	for base := 21000 + os.Getpid()%20000; base < 65000-n; base += n + 7 {
+		ok := true
+		for i := 0; i < n && ok; i++ {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+type cli struct {
+	t    *testing.T
+	bin  string
+	home string
+}
+
+// run runs the CLI and returns its stdout, stderr and exit code.
+func (c *cli) run(args ...string) (string, string, int) {
+	cmd := exec.Command(filepath.Join(c.bin, "faasflow"), args...)
+	cmd.Env = append(os.Environ(), "FAASFLOW_HOME="+c.home)
+	cmd.Env = append(cmd.Env, "FAASFLOW_GATEWAY=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("run faasflow %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func (c *cli) mustRun(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("faasflow %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// TestCLIClusterWordcount follows the README: cluster up, deploy the
+// wordcount benchmark, invoke it, check the answer, cluster down — and
+// then no process of the cluster, nor any function instance, is left.
+func TestCLIClusterWordcount(t *testing.T) {
+	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
+	base := freePorts(t, 4)
+	c.mustRun("cluster", "up", "--workers", "3", "--gateway-port", strconv.Itoa(base), "--worker-port", strconv.Itoa(base+1))
+	downed := false
+	defer func() {
+		if !downed {
+			c.run("cluster", "down")
+		}
+	}()
+	state, err := cluster.LoadState(c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state.Alive()) != 4 {
+		t.Fatalf("%d cluster processes alive after up, want 4", len(state.Alive()))
+	}
+
+	c.mustRun("deploy", "../../benchmarks/wordcount")
+	out := c.mustRun("invoke", "wordcount", "--input", `{"seed": 3}`)
+	var got struct {
+		Res wordcount.Result `json:"res"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("invoke printed something that is not the result: %v\n%s", err, out)
+	}
+	var parts []map[string]int
+	for _, text := range wordcount.Texts(3) {
+		parts = append(parts, wordcount.Count(text))
+	}
+	if want := wordcount.Merge(parts); got.Res.Total != want.Total || got.Res.Distinct != want.Distinct || fmt.Sprint(got.Res.Top) != fmt.Sprint(want.Top) {
+		t.Fatalf("wordcount result: %d words, %d distinct, top %v; a direct count gives %d, %d, %v",
+			got.Res.Total, got.Res.Distinct, got.Res.Top, want.Total, want.Distinct, want.Top)
+	}
+	list := c.mustRun("list", "invocations")
+	if !strings.Contains(list, "succeeded") {
+		t.Fatalf("list invocations does not show the succeeded invocation:\n%s", list)
+	}
+	id := strings.Fields(list)[0]
+	if logs := c.mustRun("logs", id); strings.Count(logs, "count ") != 8 {
+		t.Fatalf("logs of %s should show 8 runs of count:\n%s", id, logs)
+	}
+
+	pids := clusterPIDs(t, state)
+	c.mustRun("cluster", "down")
+	downed = true
+	for _, pid := range pids {
+		if running(pid) {
+			t.Errorf("process %d is still running after cluster down", pid)
+		}
+	}
+	if _, err := cluster.LoadState(c.home); !os.IsNotExist(err) {
+		t.Errorf("cluster state still present after down (err %v)", err)
+	}
+}
+
+// clusterPIDs returns the cluster's processes and all their descendants
+// (function instances).
+func clusterPIDs(t *testing.T, s *cluster.State) []int {
+	parents := map[int]bool{}
+	var pids []int
+	for _, p := range s.Processes {
+		parents[p.PID] = true
+		pids = append(pids, p.PID)
+	}
+	entries, _ := os.ReadDir("/proc")
+	for changed := true; changed; {
+		changed = false
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || parents[pid] {
+				continue
+			}
+			if parents[ppid(pid)] {
+				parents[pid] = true
+				pids = append(pids, pid)
+				changed = true
+			}
+		}
+	}
+	if len(pids) <= len(s.Processes) {
+		t.Fatalf("found no function instances under the workers (pids %v)", pids)
+	}
+	return pids
+}
+
+func ppid(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 2 {
+		return -1
+	}
+	n, _ := strconv.Atoi(fields[1])
+	return n
+}
+
+// running reports whether pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestCLIValidate(t *testing.T) {
+	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
+	dir := "../../workflow/testdata/dataflower"
+	files, _ := filepath.Glob(filepath.Join(dir, "*.workflow_info.yaml"))
+	if len(files) != 4 {
+		t.Fatalf("found %d DataFlower workflow files in %s, want 4", len(files), dir)
+	}
+	out := c.mustRun(append([]string{"validate"}, files...)...)
+	if n := strings.Count(out, "is valid"); n != 4 {
+		t.Fatalf("validate accepted %d of 4 files:\n%s", n, out)
+	}
+
+	// A broken copy: one destination renamed to an input that does not exist.
+	broken := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(dir, "wordcount.workflow_info.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := os.ReadFile(filepath.Join(dir, "templates_info.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(src), "wordcount__merge: { block_0: { counts } }", "wordcount__merge: { block_0: { countz } }", 1)
+	if bad == string(src) {
+		t.Fatal("test fixture changed: could not break the file")
+	}
+	os.WriteFile(filepath.Join(broken, "wordcount.workflow_info.yaml"), []byte(bad), 0o644)
+	os.WriteFile(filepath.Join(broken, "templates_info.yaml"), tpl, 0o644)
+	_, errOut, code := c.run("validate", filepath.Join(broken, "wordcount.workflow_info.yaml"))
+	if code == 0 {
+		t.Fatal("validate accepted a workflow with an edge to an unknown input")
+	}
+	line := 0
+	for i, l := range strings.Split(bad, "\n") {
+		if strings.Contains(l, "countz") {
+			line = i + 1
+		}
+	}
+	for _, want := range []string{fmt.Sprintf("wordcount.workflow_info.yaml:%d:", line), "countz", "dest"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error does not mention %q:\n%s", want, errOut)
+		}
+	}
+}
