@@ -18,7 +18,22 @@ ifeq (cluster,$(firstword $(MAKECMDGOALS)))
   $(eval $(CLUSTER_ACTION):;@:)
 endif
 
-.PHONY: help build test test-e2e check fmt cluster fuzz rss bench clean
+# `make experiment latency`: the second word is the experiment.
+ifeq (experiment,$(firstword $(MAKECMDGOALS)))
+  EXPERIMENT := $(word 2,$(MAKECMDGOALS))
+  ifeq ($(EXPERIMENT),)
+    $(error say which experiment: make experiment latency)
+  endif
+  $(eval $(EXPERIMENT):;@:)
+endif
+EXP_WORKFLOW ?= wordcount
+EXP_RPM      ?= 60
+EXP_DURATION ?= 90s
+EXP_WARMUP   ?= 60s
+EXP_HOME     := $(CURDIR)/.faasflow-experiment
+EXP_PORT     ?= 7100
+
+.PHONY: help build test test-e2e check fmt cluster experiment fuzz rss bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -52,6 +67,14 @@ fmt: ## format the Go code
 cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3)
 	@echo "==> cluster $(CLUSTER_ACTION)"
 	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS))
+
+experiment: build ## make experiment latency: own local cluster, deploy, run, write results/, stop (EXP_WORKFLOW, EXP_RPM, EXP_DURATION)
+	@echo "==> experiment $(EXPERIMENT) on $(EXP_WORKFLOW)"
+	@set -e; export FAASFLOW_HOME=$(EXP_HOME) FAASFLOW_GATEWAY=; \
+	 trap '$(BIN)/faasflow cluster down' EXIT; \
+	 $(BIN)/faasflow cluster up --workers $(WORKERS) --gateway-port $(EXP_PORT) --worker-port $$(( $(EXP_PORT) + 1 )); \
+	 $(BIN)/faasflow deploy benchmarks/$(EXP_WORKFLOW); \
+	 $(BIN)/faasflow experiment $(EXPERIMENT) --workflow $(EXP_WORKFLOW) --rpm $(EXP_RPM) --duration $(EXP_DURATION) --warmup $(EXP_WARMUP)
 
 fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 	@for t in $$($(GO) test -list 'Fuzz.*' ./workflow/... | grep ^Fuzz); do \

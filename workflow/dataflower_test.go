@@ -151,8 +151,8 @@ func TestDataFlowerErrors(t *testing.T) {
 		},
 		{
 			name: "count from the wrong producer", workflow: "wordcount",
-			old: "          VIRTUAL.CNT:\n            type: NORMAL\n            dest:\n              wordcount__merge: { block_0: { VIRTUAL.CNT } }\n",
-			new: "",
+			old:  "          VIRTUAL.CNT:\n            type: NORMAL\n            dest:\n              wordcount__merge: { block_0: { VIRTUAL.CNT } }\n",
+			new:  "",
 			want: wantError{35, "templates.wordcount__merge.blocks.block_0.input_datas.VIRTUAL.CNT", "VIRTUAL.CNT of wordcount__merge must be sent by wordcount__start, whose foreach items feed its LIST input counts"},
 		},
 		{
@@ -172,20 +172,18 @@ func TestDataFlowerErrors(t *testing.T) {
 		},
 		{
 			name: "condition on unknown output", workflow: "recognizer",
-			old: "          illegal==True:\n            virtual.start:\n              recognizer__mosaic: { block_0: { start } }\n          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
-			new: "          ilegal==True:\n            virtual.start:\n              recognizer__mosaic: { block_0: { start } }\n          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
+			old: "illegal==True:", new: "ilegal==True:", // the first is adult's
 			want: wantError{32, "templates.recognizer__adult.blocks.block_0.conditions.ilegal==True", `condition "ilegal==True" uses "ilegal", which is not an output of recognizer__adult: its outputs are illegal`},
 		},
 		{
 			name: "invalid condition", workflow: "recognizer",
-			old: "          illegal==True:\n            virtual.start:\n              recognizer__mosaic: { block_0: { start } }\n          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
-			new: "          illegal=True:\n            virtual.start:\n              recognizer__mosaic: { block_0: { start } }\n          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
+			old: "illegal==True:", new: "illegal=True:",
 			want: wantError{32, "templates.recognizer__adult.blocks.block_0.conditions.illegal=True", `invalid condition "illegal=True": at column 8: "=" is not an operator`},
 		},
 		{
 			name: "route neither output nor signal", workflow: "recognizer",
-			old: "          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
-			new: "          default:\n            start:\n              recognizer__extract: { block_0: { start_0 } }",
+			old:  "          default:\n            virtual.start:\n              recognizer__extract: { block_0: { start_0 } }",
+			new:  "          default:\n            start:\n              recognizer__extract: { block_0: { start_0 } }",
 			want: wantError{36, "templates.recognizer__adult.blocks.block_0.conditions.default.start", `"start" is neither an output of this block (illegal) nor a signal (a name starting with virtual.)`},
 		},
 		{

@@ -1,8 +1,6 @@
 package workflow
 
 import (
-	"fmt"
-	"time"
 	"encoding/json"
 	"errors"
 	"os"
@@ -66,12 +64,6 @@ func FuzzParseNative(f *testing.F) {
 	f.Add([]byte("name: x\nfunctions:\n  a:\n    outputs: [o]\n    switch:\n      - when: o == 'x'\n        send: {o: $result}\n      - signal: $result.none\n"))
 	f.Add([]byte("name: x\ninputs:\n  v: a.x\nfunctions:\n  a:\n    inputs: [x, y]\n    outputs:\n      o: a.y\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		st := time.Now()
-		defer func() {
-			if d := time.Since(st); d > 500*time.Millisecond {
-				os.WriteFile(fmt.Sprintf("/tmp/slow-%d-%d", len(src), d.Milliseconds()), src, 0o644)
-			}
-		}()
 		w, err := ParseNative(src, "fuzz.yaml")
 		if err != nil {
 			checkLoadError(t, err)

@@ -38,6 +38,8 @@ type Config struct {
 	InlineMax int
 	// MaxBody bounds one output or message body in bytes (default 256 MiB).
 	MaxBody int
+	// Observer, if set, also receives every run record (tests and benchmarks).
+	Observer engine.Recorder
 }
 
 func (c *Config) setDefaults() {
@@ -104,7 +106,11 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client,
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
 	tr := &httpTransport{client: client, gateway: cfg.Gateway}
-	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, store.NewMemory(), rec, log)
+	var recorder engine.Recorder = rec
+	if cfg.Observer != nil {
+		recorder = teeRecorder{rec, cfg.Observer}
+	}
+	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, store.NewMemory(), recorder, log)
 	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
 		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax)
 	return w, nil

@@ -30,6 +30,7 @@ Usage:
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
   faasflow list [workflows|invocations|workers]
   faasflow logs [REQUEST_ID] [--process NAME] [-n LINES]  run records, or process logs
+  faasflow experiment latency [--workflow W] [--rpm R] [--duration D] [--warmup D]
   faasflow version
 
 Environment:
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdList(ctx, rest)
 	case "logs":
 		return cmdLogs(ctx, rest)
+	case "experiment":
+		return cmdExperiment(ctx, rest)
 	case "version":
 		fmt.Println(version.Version)
 		return nil

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/agents/worker"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/build"
@@ -35,9 +36,10 @@ type Cluster struct {
 
 // Options tune a test cluster.
 type Options struct {
-	Workers   int           // default 3
-	KeepAlive time.Duration // worker instance keep-alive (default theirs)
-	Logs      io.Writer     // default: discarded
+	Workers   int             // default 3
+	KeepAlive time.Duration   // worker instance keep-alive (default theirs)
+	Logs      io.Writer       // default: discarded
+	Observer  engine.Recorder // receives every run record of every worker
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -68,7 +70,7 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	for i := 0; i < opt.Workers; i++ {
 		w, err := worker.New(worker.Config{
 			ID: workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
-			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive,
+			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,
 		}, log)
 		if err != nil {
 			tb.Fatal(err)

@@ -52,12 +52,12 @@ type Expr struct {
 type nodeKind int
 
 const (
-	nodeLit   nodeKind = iota // val
-	nodeName                  // name
-	nodeNot                   // !l
-	nodeAnd                   // l && r
-	nodeOr                    // l || r
-	nodeCmp                   // l op r
+	nodeLit  nodeKind = iota // val
+	nodeName                 // name
+	nodeNot                  // !l
+	nodeAnd                  // l && r
+	nodeOr                   // l || r
+	nodeCmp                  // l op r
 )
 
 type node struct {
