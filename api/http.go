@@ -63,6 +63,15 @@ func PostRaw(ctx context.Context, client *http.Client, url, header string, meta 
 	return Do(client, req)
 }
 
+// Post sends an empty POST to url.
+func Post(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return err
+	}
+	return Do(client, req)
+}
+
 // SendMessage posts m and its value to the worker at baseURL.
 func SendMessage(ctx context.Context, client *http.Client, baseURL string, m *Message, data []byte) error {
 	return PostRaw(ctx, client, baseURL+"/v1/messages", HeaderMessage, m, data)

@@ -232,7 +232,7 @@ func (g *Gateway) ended(inv *invocation) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		for _, url := range inv.d.dep.Workers {
-			api.PostRaw(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end", "X-Faasflow-End", nil, nil)
+			api.Post(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end")
 		}
 	}()
 	if len(info.Result) == 0 {

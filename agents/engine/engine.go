@@ -66,9 +66,11 @@ type RunRecord struct {
 	BytesOut  int64   `json:"bytes_out"`
 	Tier      string  `json:"tier"`
 	ColdStart bool    `json:"cold_start,omitempty"`
-	Attempt   int     `json:"attempt"`
-	Status    string  `json:"status"`
-	Error     string  `json:"error,omitempty"`
+	// Queued is the time in seconds from firing to having an instance.
+	Queued  float64 `json:"queued"`
+	Attempt int     `json:"attempt"`
+	Status  string  `json:"status"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // Config configures an Engine.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -444,7 +443,8 @@ func (e *Engine) record(pr *pendingRun, at *attempt, res runtime.Result, try int
 		RequestID: pr.inv.id, Workflow: pr.inv.dep.Workflow.Name, Function: pr.fs.f.Name, Worker: e.cfg.Worker,
 		Index: pr.index, Phase: "run", Time: float64(time.Now().UnixNano()) / ns, Fire: float64(pr.fired.UnixNano()) / ns,
 		St: float64(res.Done.StartNS) / ns, Ed: float64(res.Done.EndNS) / ns, CPU: float64(res.Done.CPUNS) / ns,
-		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: tierOf(pr), ColdStart: res.ColdStart, Attempt: try + 1, Status: "ok",
+		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: tierOf(pr), ColdStart: res.ColdStart, Queued: res.Queued.Seconds(),
+		Attempt: try + 1, Status: "ok",
 	}
 	if res.Err != nil {
 		r.Status, r.Error = "failed", firstLine(res.Err.Error())
@@ -464,11 +464,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// sortedTargets is used in tests and logs for stable output.
-func sortedTargets(ts []workflow.Target) []workflow.Target {
-	out := append([]workflow.Target(nil), ts...)
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
 }

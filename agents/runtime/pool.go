@@ -154,15 +154,12 @@ func (p *Pool) reapLoop() {
 func (p *Pool) Execute(ctx context.Context, spec Spec, call *Call) Result {
 	t0 := time.Now()
 	inst, cold, err := p.acquire(ctx, spec)
+	queued := time.Since(t0)
 	if err != nil {
-		return Result{Err: err, Queued: time.Since(t0)}
+		return Result{Err: err, Queued: queued}
 	}
 	res := inst.do(call)
-	res.ColdStart = cold
-	res.Queued = time.Since(t0) - time.Duration(res.Done.EndNS-res.Done.StartNS)
-	if res.Done.EndNS == 0 {
-		res.Queued = 0
-	}
+	res.ColdStart, res.Queued = cold, queued
 	p.release(inst, res.Err == nil || inst.healthy())
 	return res
 }

@@ -73,7 +73,8 @@ type Result struct {
 	Err  error
 	// ColdStart is true when a new instance was started for this run.
 	ColdStart bool
-	// Queued is the time spent waiting for an instance.
+	// Queued is the time spent getting an instance: waiting for a free one,
+	// or starting one (a cold start).
 	Queued time.Duration
 }
 
