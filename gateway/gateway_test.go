@@ -1,0 +1,315 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/workflow"
+)
+
+// fakeWorker records what the gateway sends to a worker.
+type fakeWorker struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	deployed []string
+	messages []api.Message
+	bodies   []string
+	ended    []string
+}
+
+func newFakeWorker(t *testing.T) *fakeWorker {
+	w := &fakeWorker{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/workflows/{name}", func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		w.deployed = append(w.deployed, r.PathValue("name"))
+		w.mu.Unlock()
+	})
+	mux.HandleFunc("POST /v1/messages", func(rw http.ResponseWriter, r *http.Request) {
+		var m api.Message
+		json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m)
+		body, _ := io.ReadAll(r.Body)
+		w.mu.Lock()
+		w.messages = append(w.messages, m)
+		w.bodies = append(w.bodies, string(body))
+		w.mu.Unlock()
+		rw.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/invocations/{id}/end", func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		w.ended = append(w.ended, r.PathValue("id"))
+		w.mu.Unlock()
+	})
+	w.srv = httptest.NewServer(mux)
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *fakeWorker) snapshot() ([]api.Message, []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]api.Message(nil), w.messages...), append([]string(nil), w.bodies...)
+}
+
+const twoStep = `
+name: two
+inputs: {x: a.in}
+functions:
+  a: {inputs: [in], outputs: {out: b.in}}
+  b: {inputs: [in], outputs: {out: $result.answer, extra: $result}, timeout: 1s}
+`
+
+func newTestGateway(t *testing.T, workers int) (*Gateway, *httptest.Server, []*fakeWorker) {
+	g, err := New(Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.ln.Close() // served through httptest instead
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	var fakes []*fakeWorker
+	for i := 0; i < workers; i++ {
+		fw := newFakeWorker(t)
+		fakes = append(fakes, fw)
+		g.registerWorker(api.RegisterWorker{ID: "w" + string(rune('0'+i)), URL: fw.srv.URL})
+	}
+	return g, srv, fakes
+}
+
+func parseWF(t *testing.T, src string) *workflow.Workflow {
+	wf, err := workflow.ParseNative([]byte(src), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wf
+}
+
+func TestDeployErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		workers int
+		req     func(t *testing.T) *api.DeployRequest
+		wantErr string
+	}{
+		{name: "no workers", workers: 0, req: func(t *testing.T) *api.DeployRequest { return &api.DeployRequest{Workflow: parseWF(t, twoStep)} }, wantErr: "no workers are registered"},
+		{name: "unknown mode", workers: 1, req: func(t *testing.T) *api.DeployRequest {
+			return &api.DeployRequest{Workflow: parseWF(t, twoStep), Mode: "warp"}
+		}, wantErr: `mode "warp" is not supported`},
+		{name: "artifact not uploaded", workers: 1, req: func(t *testing.T) *api.DeployRequest {
+			wf := parseWF(t, twoStep)
+			wf.Functions[0].Artifact = strings.Repeat("ab", 32)
+			return &api.DeployRequest{Workflow: wf}
+		}, wantErr: "was not uploaded"},
+		{name: "no result", workers: 1, req: func(t *testing.T) *api.DeployRequest {
+			return &api.DeployRequest{Workflow: parseWF(t, "name: n\ninputs: {x: a.in}\nfunctions:\n  a: {inputs: [in]}\n")}
+		}, wantErr: "sends nothing to $result"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, srv, _ := newTestGateway(t, tt.workers)
+			_, err := api.NewClient(srv.URL).Deploy(context.Background(), tt.req(t))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("deploy error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), "400") {
+				t.Errorf("deploy error %v is not a 400", err)
+			}
+		})
+	}
+}
+
+// TestInvocationLifecycle drives an invocation as the workers would: the
+// gateway must send the input to a's worker, and end the invocation when
+// both result keys are resolved.
+func TestInvocationLifecycle(t *testing.T) {
+	g, srv, fakes := newTestGateway(t, 2)
+	client := api.NewClient(srv.URL)
+	ctx := context.Background()
+	info, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep), Placement: "static", Table: map[string]string{"a": "w1", "b": "w0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Placement["a"] != "w1" {
+		t.Fatalf("placement = %v", info.Placement)
+	}
+	inv, err := client.Invoke(ctx, "two", &api.InvokeRequest{RequestID: "r1", Async: true, Input: map[string]json.RawMessage{"x": json.RawMessage(`{"n": 1}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != api.StatusRunning {
+		t.Fatalf("async invoke status = %s", inv.Status)
+	}
+	// The input goes to w1, which runs a; nothing to w0.
+	waitFor(t, func() bool { m, _ := fakes[1].snapshot(); return len(m) == 1 })
+	msgs, bodies := fakes[1].snapshot()
+	if m := msgs[0]; m.Kind != api.KindValue || m.From != workflow.InputFunction || len(m.Targets) != 1 || m.Targets[0].String() != "a.in" || bodies[0] != `{"n":1}` {
+		t.Fatalf("message to a's worker = %+v body %s", m, bodies[0])
+	}
+	if m, _ := fakes[0].snapshot(); len(m) != 0 {
+		t.Fatalf("b's worker got %d messages at start, want 0", len(m))
+	}
+
+	report := func(r api.Report, body string) {
+		t.Helper()
+		if err := api.PostRaw(ctx, http.DefaultClient, srv.URL+"/v1/internal/reports", api.HeaderReport, r, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report(api.Report{Invocation: "r1", Kind: "result", From: "b", Key: "answer"}, `42`)
+	if got, _ := client.Invocation(ctx, "r1", 0); got.Status != api.StatusRunning {
+		t.Fatalf("status after one of two keys = %s, want running", got.Status)
+	}
+	report(api.Report{Invocation: "r1", Kind: "result", From: "b", Key: "extra"}, "plain text")
+	got, err := client.Invocation(ctx, "r1", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != api.StatusSucceeded || string(got.Result["answer"]) != "42" || string(got.Result["extra"]) != `"plain text"` {
+		t.Fatalf("invocation = %+v, result %s", got, got.Result)
+	}
+	waitFor(t, func() bool {
+		for _, fw := range fakes {
+			fw.mu.Lock()
+			n := len(fw.ended)
+			fw.mu.Unlock()
+			if n != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	if stored := g.lookup("r1"); !stored.stored {
+		t.Errorf("result not moved out of memory after the invocation ended")
+	}
+}
+
+func TestInvokeErrors(t *testing.T) {
+	_, srv, _ := newTestGateway(t, 1)
+	client := api.NewClient(srv.URL)
+	ctx := context.Background()
+	if _, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		workflow string
+		req      *api.InvokeRequest
+		wantErr  string
+	}{
+		{name: "unknown workflow", workflow: "nope", req: &api.InvokeRequest{}, wantErr: `404 Not Found: workflow "nope" is not deployed`},
+		{name: "unknown input", workflow: "two", req: &api.InvokeRequest{Input: map[string]json.RawMessage{"y": json.RawMessage(`1`)}}, wantErr: `has no input "y" (inputs: x)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.Invoke(ctx, tt.workflow, tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestFailureReportEndsInvocation(t *testing.T) {
+	_, srv, fakes := newTestGateway(t, 1)
+	client := api.NewClient(srv.URL)
+	ctx := context.Background()
+	if _, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep)}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *api.Invocation)
+	go func() {
+		inv, _ := client.Invoke(ctx, "two", &api.InvokeRequest{RequestID: "f1"})
+		done <- inv
+	}()
+	waitFor(t, func() bool { m, _ := fakes[0].snapshot(); return len(m) == 1 })
+	if err := api.PostRaw(ctx, http.DefaultClient, srv.URL+"/v1/internal/reports", api.HeaderReport,
+		api.Report{Invocation: "f1", Kind: "fail", Function: "a", Error: "function a failed: boom"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case inv := <-done:
+		if inv.Status != api.StatusFailed || inv.Error != "function a failed: boom" {
+			t.Fatalf("invocation = %+v", inv)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("synchronous invoke did not return after the failure report")
+	}
+}
+
+// TestRunCompatibility posts the original FaaSFlow/DataFlower body to /run.
+func TestRunCompatibility(t *testing.T) {
+	_, srv, fakes := newTestGateway(t, 1)
+	ctx := context.Background()
+	if _, err := api.NewClient(srv.URL).Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep)}); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		Status string                     `json:"status"`
+		Result map[string]json.RawMessage `json:"result"`
+		Error  string                     `json:"error"`
+	}
+	got := make(chan answer)
+	go func() {
+		body := `{"request_id": "orig-1", "workflow_name": "two", "input_datas": {"$USER.x": {"datatype": "entity", "val": "hello"}}}`
+		resp, err := http.Post(srv.URL+"/run", "application/json", bytes.NewBufferString(body))
+		if err != nil {
+			got <- answer{Error: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		var a answer
+		json.NewDecoder(resp.Body).Decode(&a)
+		got <- a
+	}()
+	waitFor(t, func() bool { m, _ := fakes[0].snapshot(); return len(m) == 1 })
+	_, bodies := fakes[0].snapshot()
+	if bodies[0] != `"hello"` {
+		t.Fatalf("input sent to the worker = %s, want the unwrapped val \"hello\"", bodies[0])
+	}
+	for _, key := range []string{"answer", "extra"} {
+		api.PostRaw(ctx, http.DefaultClient, srv.URL+"/v1/internal/reports", api.HeaderReport,
+			api.Report{Invocation: "orig-1", Kind: "result", From: "b", Key: key}, []byte(`"done"`))
+	}
+	a := <-got
+	if a.Status != "ok" || string(a.Result["answer"]) != `"done"` {
+		t.Fatalf("/run answered %+v", a)
+	}
+}
+
+func TestTimeoutFailsInvocation(t *testing.T) {
+	_, srv, _ := newTestGateway(t, 1)
+	ctx := context.Background()
+	wf := parseWF(t, twoStep)
+	wf.Timeout = workflow.Duration(300 * time.Millisecond)
+	if _, err := api.NewClient(srv.URL).Deploy(ctx, &api.DeployRequest{Workflow: wf}); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := api.NewClient(srv.URL).Invoke(ctx, "two", &api.InvokeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != api.StatusFailed || !strings.Contains(inv.Error, "timed out after 300ms") {
+		t.Fatalf("invocation = %+v, want failed with a timeout", inv)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
