@@ -35,7 +35,7 @@ func validFunctionName(s string) bool {
 	return isWord(s)
 }
 
-// validInputName: letters, digits, "_" and "-".
+// validInputName: letters, digits, "_" and "-" (no dots: targets split at the last dot).
 func validInputName(s string) bool { return isWord(s) }
 
 // validOutputName: words of letters, digits, "_" and "-" joined by single
@@ -51,6 +51,6 @@ func validOutputName(s string) bool {
 
 const (
 	functionNameRule = `letters, digits, "_" and "-" (a DataFlower template with several blocks may use one "/")`
-	inputNameRule    = `letters, digits, "_" and "-"`
+	wordRule         = `letters, digits, "_" and "-"`
 	outputNameRule   = `letters, digits, "_" and "-", with inner dots allowed`
 )

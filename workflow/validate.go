@@ -202,9 +202,9 @@ func (v *validator) checkWorkflow() {
 	np := w.placeOf(w, "name", place{w.Source, "name", 0})
 	switch {
 	case w.Name == "":
-		v.errs.add(np, "the workflow has no name: give it one of %s", inputNameRule)
+		v.errs.add(np, "the workflow has no name: give it one of %s", wordRule)
 	case !isWord(w.Name):
-		v.errs.add(np, "invalid workflow name %q: use %s", w.Name, inputNameRule)
+		v.errs.add(np, "invalid workflow name %q: use %s", w.Name, wordRule)
 	}
 	if w.Timeout < 0 {
 		v.errs.add(w.placeOf(w, "timeout", place{w.Source, "timeout", 0}), "timeout is negative")
@@ -267,7 +267,7 @@ func (v *validator) checkFunctions() {
 		for i, in := range f.Inputs {
 			ip := v.inputPlace(f, i, in)
 			if !validInputName(in.Name) {
-				v.errs.add(ip, "invalid input name %q: use %s", in.Name, inputNameRule)
+				v.errs.add(ip, "invalid input name %q: use %s", in.Name, wordRule)
 			} else if first, dup := seenIn[in.Name]; dup {
 				v.errs.add(ip, "input %q is defined twice (first at %s)", in.Name, at(first))
 			} else {
