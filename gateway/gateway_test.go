@@ -169,13 +169,14 @@ func TestInvocationLifecycle(t *testing.T) {
 	if got, _ := client.Invocation(ctx, "r1", 0); got.Status != api.StatusRunning {
 		t.Fatalf("status after one of two keys = %s, want running", got.Status)
 	}
-	report(api.Report{Invocation: "r1", Kind: "result", From: "b", Key: "extra"}, "plain text")
+	big := strings.Repeat("x", 5000) // over memoryResultMax: the result moves to disk
+	report(api.Report{Invocation: "r1", Kind: "result", From: "b", Key: "extra"}, big)
 	got, err := client.Invocation(ctx, "r1", 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != api.StatusSucceeded || string(got.Result["answer"]) != "42" || string(got.Result["extra"]) != `"plain text"` {
-		t.Fatalf("invocation = %+v, result %s", got, got.Result)
+	if got.Status != api.StatusSucceeded || string(got.Result["answer"]) != "42" || string(got.Result["extra"]) != `"`+big+`"` {
+		t.Fatalf("invocation = %+v", got)
 	}
 	waitFor(t, func() bool {
 		for _, fw := range fakes {
@@ -188,8 +189,15 @@ func TestInvocationLifecycle(t *testing.T) {
 		}
 		return true
 	})
-	if stored := g.lookup("r1"); !stored.stored {
-		t.Errorf("result not moved out of memory after the invocation ended")
+	waitFor(t, func() bool {
+		inv := g.lookup("r1")
+		inv.mu.Lock()
+		defer inv.mu.Unlock()
+		return inv.stored && inv.info.Result == nil
+	})
+	again, err := client.Invocation(ctx, "r1", 0)
+	if err != nil || string(again.Result["extra"]) != `"`+big+`"` {
+		t.Fatalf("result read back from disk = %v, %v", again, err)
 	}
 }
 

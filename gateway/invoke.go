@@ -235,17 +235,33 @@ func (g *Gateway) ended(inv *invocation) {
 			api.Post(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end")
 		}
 	}()
-	if len(info.Result) == 0 {
+	if resultSize(info.Result) <= memoryResultMax {
 		return
 	}
-	if err := g.storeResult(&info); err != nil {
-		g.log.Error("store result; keeping it in memory", "request_id", info.RequestID, "err", err)
-		return
+	// Large results move to disk off the reporting path; until then they
+	// are served from memory.
+	go func() {
+		if err := g.storeResult(&info); err != nil {
+			g.log.Error("store result; keeping it in memory", "request_id", info.RequestID, "err", err)
+			return
+		}
+		inv.mu.Lock()
+		inv.info.Result = nil
+		inv.stored = true
+		inv.mu.Unlock()
+	}()
+}
+
+// memoryResultMax is the largest result kept in memory after its
+// invocation ended; larger ones are written to the data directory.
+const memoryResultMax = 4 << 10
+
+func resultSize(r map[string]json.RawMessage) int {
+	n := 0
+	for k, v := range r {
+		n += len(k) + len(v)
 	}
-	inv.mu.Lock()
-	inv.info.Result = nil
-	inv.stored = true
-	inv.mu.Unlock()
+	return n
 }
 
 // snapshot returns the invocation's status, with its result read back from
