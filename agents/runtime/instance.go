@@ -145,6 +145,8 @@ func (i *Instance) healthy() bool {
 	select {
 	case <-i.closed:
 		return false
+	case <-i.proc.Exited():
+		return false
 	default:
 	}
 	return i.broken == nil

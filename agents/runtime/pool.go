@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,9 +36,12 @@ type Pool struct {
 	log     *slog.Logger
 	ln      net.Listener
 
-	mu      sync.Mutex
-	funcs   map[string]*funcPool
-	hellos  map[string]chan *protocol.Conn // instance ID → starter waiting for its hello
+	mu     sync.Mutex
+	funcs  map[string]*funcPool
+	hellos map[string]chan *protocol.Conn // instance ID → starter waiting for its hello
+	// procs holds every process started and not yet exited, whether it is
+	// starting, in use or being retired, so that Close can stop them all.
+	procs   map[Process]struct{}
 	closed  bool
 	stopped chan struct{}
 	wg      sync.WaitGroup
@@ -70,7 +75,8 @@ func NewPool(cfg PoolConfig, backend Backend, log *slog.Logger) (*Pool, error) {
 	}
 	p := &Pool{
 		cfg: cfg, backend: backend, log: log.With("component", "pool"), ln: ln,
-		funcs: map[string]*funcPool{}, hellos: map[string]chan *protocol.Conn{}, stopped: make(chan struct{}),
+		funcs: map[string]*funcPool{}, hellos: map[string]chan *protocol.Conn{}, procs: map[Process]struct{}{},
+		stopped: make(chan struct{}),
 	}
 	p.wg.Add(2)
 	go p.acceptLoop()
@@ -102,15 +108,15 @@ func (p *Pool) greet(nc net.Conn) {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	ch := p.hellos[h.Instance+"/"+h.Token]
 	delete(p.hellos, h.Instance+"/"+h.Token)
-	p.mu.Unlock()
 	if ch == nil {
 		p.log.Warn("hello from an unknown instance", "instance", h.Instance)
 		nc.Close()
 		return
 	}
-	ch <- conn
+	ch <- conn // never blocks: one hello per channel, which has room for it
 }
 
 // reapLoop stops instances idle for longer than the keep-alive.
@@ -160,7 +166,7 @@ func (p *Pool) Execute(ctx context.Context, spec Spec, call *Call) Result {
 	}
 	res := inst.do(call)
 	res.ColdStart, res.Queued = cold, queued
-	p.release(inst, res.Err == nil || inst.healthy())
+	p.release(inst)
 	return res
 }
 
@@ -184,6 +190,14 @@ func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) 
 			inst := fp.idle[n-1]
 			fp.idle[n-1] = nil
 			fp.idle = fp.idle[:n-1]
+			if !inst.healthy() {
+				// It died while idle and watch has not dropped it yet.
+				fp.total--
+				delete(fp.live, inst)
+				p.mu.Unlock()
+				inst.close()
+				continue
+			}
 			p.mu.Unlock()
 			return inst, false, nil
 		}
@@ -227,10 +241,13 @@ func (p *Pool) wakeLocked(fp *funcPool) {
 	}
 }
 
-func (p *Pool) release(inst *Instance, healthy bool) {
+// release puts inst back on its idle stack, or drops it if it cannot take
+// another run. Health is checked under the lock, so an instance that dies
+// now is either dropped here or found idle by watch.
+func (p *Pool) release(inst *Instance) {
 	p.mu.Lock()
 	fp := inst.fp
-	if healthy && !p.closed {
+	if !p.closed && inst.healthy() {
 		inst.lastUsed = time.Now()
 		fp.idle = append(fp.idle, inst)
 		p.wakeLocked(fp)
@@ -244,6 +261,50 @@ func (p *Pool) release(inst *Instance, healthy bool) {
 	inst.close()
 }
 
+// watch drops inst from the idle stack once it dies there, so that it is
+// neither counted nor handed to a call. A busy instance that dies is dropped
+// by Execute when its run ends.
+func (p *Pool) watch(inst *Instance) {
+	select {
+	case <-inst.closed:
+	case <-inst.proc.Exited():
+	}
+	p.mu.Lock()
+	fp := inst.fp
+	i := slices.Index(fp.idle, inst)
+	if i < 0 {
+		p.mu.Unlock()
+		return
+	}
+	fp.idle = slices.Delete(fp.idle, i, i+1)
+	fp.total--
+	delete(fp.live, inst)
+	p.wakeLocked(fp)
+	p.mu.Unlock()
+	inst.close()
+}
+
+// track records a started process until it exits, so that Close can stop
+// it; it refuses (killing the process) once the pool is closed.
+func (p *Pool) track(proc Process) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		proc.Kill()
+		<-proc.Exited()
+		return errors.New("worker is shutting down")
+	}
+	p.procs[proc] = struct{}{}
+	p.mu.Unlock()
+	go func() {
+		<-proc.Exited()
+		p.mu.Lock()
+		delete(p.procs, proc)
+		p.mu.Unlock()
+	}()
+	return nil
+}
+
 func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	id := newID()
 	token := newID()
@@ -254,6 +315,11 @@ func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	defer func() {
 		p.mu.Lock()
 		delete(p.hellos, id+"/"+token)
+		select {
+		case conn := <-ch: // a hello that came after the start was given up
+			conn.Close()
+		default:
+		}
 		p.mu.Unlock()
 	}()
 	env := []string{
@@ -265,16 +331,29 @@ func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start an instance of %s: %w", fp.spec.Function, err)
 	}
+	if err := p.track(proc); err != nil {
+		return nil, err
+	}
 	timer := time.NewTimer(p.cfg.StartTimeout)
 	defer timer.Stop()
 	select {
 	case conn := <-ch:
 		inst := &Instance{id: id, fp: fp, proc: proc, conn: conn, log: p.log.With("function", fp.spec.Function, "instance", id)}
-		inst.start()
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			conn.Close()
+			proc.Kill()
+			return nil, errors.New("worker is shutting down")
+		}
+		inst.start()
 		fp.live[inst] = struct{}{}
 		p.mu.Unlock()
+		go p.watch(inst)
 		return inst, nil
+	case <-p.stopped:
+		proc.Kill()
+		return nil, errors.New("worker is shutting down")
 	case <-proc.Exited():
 		return nil, fmt.Errorf("instance of %s exited before connecting: %w", fp.spec.Function, proc.ExitErr())
 	case <-timer.C:
@@ -297,8 +376,8 @@ func (p *Pool) Stats() map[string][2]int {
 	return out
 }
 
-// Close stops accepting work, kills every instance (busy ones' runs fail),
-// waits for them to exit and removes the socket.
+// Close stops accepting work, kills every instance (busy ones' runs fail,
+// starting ones' calls too), waits for them to exit and removes the socket.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	if p.closed {
@@ -306,6 +385,7 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
+	procs := slices.Collect(maps.Keys(p.procs))
 	var live []*Instance
 	for _, fp := range p.funcs {
 		for inst := range fp.live {
@@ -322,10 +402,12 @@ func (p *Pool) Close() {
 	p.ln.Close()
 	for _, inst := range live {
 		inst.conn.Close()
-		inst.proc.Kill()
 	}
-	for _, inst := range live {
-		<-inst.proc.Exited()
+	for _, proc := range procs {
+		proc.Kill()
+	}
+	for _, proc := range procs {
+		<-proc.Exited()
 	}
 	p.wg.Wait()
 	os.Remove(p.cfg.SocketPath)

@@ -174,10 +174,14 @@ func NewConn(rw io.ReadWriteCloser, maxBody int) *Conn {
 	return &Conn{rw: rw, r: bufio.NewReaderSize(rw, 64<<10), w: bufio.NewWriterSize(rw, 64<<10), maxBody: maxBody}
 }
 
-// ErrTooLarge is returned by Read when a frame exceeds the limits.
+// ErrTooLarge is returned by Read when a frame exceeds the limits, and by
+// Write when a header is over MaxHeader or a frame over 4 GiB.
 var ErrTooLarge = errors.New("frame too large")
 
-// Read returns the next frame.
+// Read returns the next frame. It returns io.EOF only when the stream ends
+// between frames; a stream that ends inside a frame gives
+// io.ErrUnexpectedEOF. After an error the stream is out of step and the
+// connection should be closed.
 func (c *Conn) Read() (*Frame, error) {
 	var pre [9]byte
 	if _, err := io.ReadFull(c.r, pre[:]); err != nil {
@@ -186,24 +190,37 @@ func (c *Conn) Read() (*Frame, error) {
 	n := binary.BigEndian.Uint32(pre[0:4])
 	typ := pre[4]
 	h := binary.BigEndian.Uint32(pre[5:9])
-	if n < 5 || h > n-5 || h > MaxHeader {
+	if n < 5 || h > n-5 {
 		return nil, fmt.Errorf("malformed frame: length %d, header %d", n, h)
+	}
+	if h > MaxHeader {
+		return nil, fmt.Errorf("%w: header of %d bytes is over the limit of %d", ErrTooLarge, h, MaxHeader)
 	}
 	bodyLen := int(n - 5 - h)
 	if bodyLen > c.maxBody {
 		return nil, fmt.Errorf("%w: body of %d bytes is over the limit of %d", ErrTooLarge, bodyLen, c.maxBody)
 	}
 	f := &Frame{Type: typ, Header: make([]byte, h)}
-	if _, err := io.ReadFull(c.r, f.Header); err != nil {
+	if err := c.readRest(f.Header); err != nil {
 		return nil, err
 	}
 	if bodyLen > 0 {
 		f.Body = make([]byte, bodyLen)
-		if _, err := io.ReadFull(c.r, f.Body); err != nil {
+		if err := c.readRest(f.Body); err != nil {
 			return nil, err
 		}
 	}
 	return f, nil
+}
+
+// readRest fills b with the rest of a frame already begun, so the end of the
+// stream here is never mistaken for a clean end between frames.
+func (c *Conn) readRest(b []byte) error {
+	_, err := io.ReadFull(c.r, b)
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // Write sends one frame whose header is v marshalled as JSON and whose body
@@ -212,6 +229,9 @@ func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
 	hdr, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode frame header: %w", err)
+	}
+	if len(hdr) > MaxHeader {
+		return fmt.Errorf("%w: header of %d bytes is over the limit of %d", ErrTooLarge, len(hdr), MaxHeader)
 	}
 	total := 5 + len(hdr)
 	for _, b := range bodies {
