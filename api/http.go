@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -107,4 +108,24 @@ func ReadBody(rw http.ResponseWriter, r *http.Request, max int) ([]byte, error) 
 		return nil, fmt.Errorf("read body (limit %d bytes): %w", max, err)
 	}
 	return b, nil
+}
+
+// Serve serves h on ln until ctx ends or the server fails, then shuts the
+// server down, giving requests in flight a few seconds to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }

@@ -91,21 +91,8 @@ func (g *Gateway) URL() string { return "http://" + g.Addr() }
 
 // Run serves until ctx ends.
 func (g *Gateway) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(g.ln) }()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutCtx)
+	err := api.Serve(ctx, g.ln, g.Handler())
 	g.log.Info("gateway stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 

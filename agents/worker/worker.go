@@ -128,25 +128,12 @@ func (w *Worker) Engine() *engine.Engine { return w.engine }
 // Run serves until ctx ends, then shuts down: it stops every instance it
 // started and flushes its run records.
 func (w *Worker) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(w.ln) }()
 	go w.registerLoop(ctx)
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutCtx)
+	err := api.Serve(ctx, w.ln, w.Handler())
 	w.engine.Close()
 	w.pool.Close()
 	w.rec.Close()
 	w.log.Info("worker stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 
