@@ -85,6 +85,10 @@ type Function struct {
 	Retries int `json:"retries,omitempty"`
 	// MaxInstances caps the concurrent instances on one worker; zero means DefaultMaxInstances.
 	MaxInstances int `json:"max_instances,omitempty"`
+	// Synthetic is set for a function without code that only takes time and
+	// emits data of its outputs' declared sizes (FaaSFlow v1 workflows);
+	// its Runtime is "synthetic".
+	Synthetic *Synthetic `json:"synthetic,omitempty"`
 
 	Inputs  []*Input  `json:"inputs"`
 	Outputs []*Output `json:"outputs"`
@@ -137,7 +141,23 @@ type Output struct {
 	// instance of every consumer, and the item count goes to the merge side.
 	Foreach bool     `json:"foreach,omitempty"`
 	To      []Target `json:"to,omitempty"`
-	Line    int      `json:"line,omitempty"`
+	// Size is the output's declared size in bytes (0 = unknown): what a
+	// synthetic function emits (per item for a foreach output), and the
+	// weight of the output's edges for placement.
+	Size int64 `json:"size,omitempty"`
+	Line int   `json:"line,omitempty"`
+}
+
+// Synthetic describes what a synthetic function does in a run: it takes
+// Seconds (sleeping, or spinning a core when Busy), then posts every
+// output — an output named like one of its inputs passes that input's value
+// on (so switch conditions can read it), any other output is Size bytes,
+// and a foreach output posts Items items.
+type Synthetic struct {
+	Seconds float64 `json:"seconds"`
+	Busy    bool    `json:"busy,omitempty"`
+	// Items is the number of items of each foreach output (default 1).
+	Items int `json:"items,omitempty"`
 }
 
 // Branch is one arm of a switch function.

@@ -245,8 +245,14 @@ func (v *validator) checkFunctions() {
 		}
 		switch f.Runtime {
 		case "", "go", "exec":
+		case "synthetic":
+			if f.Synthetic == nil {
+				v.errs.add(v.sub(f, p, "runtime"), "runtime synthetic needs a synthetic description (seconds, busy, items)")
+			} else if s := f.Synthetic; s.Seconds < 0 || math.IsNaN(s.Seconds) || math.IsInf(s.Seconds, 0) || s.Items < 0 {
+				v.errs.add(v.sub(f, p, "runtime"), "synthetic seconds and items must be non-negative numbers")
+			}
 		default:
-			v.errs.add(v.sub(f, p, "runtime"), "unknown runtime %q: use go (a Go main package) or exec (an executable)", f.Runtime)
+			v.errs.add(v.sub(f, p, "runtime"), "unknown runtime %q: use go (a Go main package), exec (an executable) or synthetic", f.Runtime)
 		}
 		if f.CPU < 0 || math.IsNaN(f.CPU) || math.IsInf(f.CPU, 0) {
 			v.errs.add(v.sub(f, p, "cpu"), "cpu must be a non-negative number of cores, such as 0.5 (0 = unlimited)")
