@@ -27,8 +27,20 @@ const (
 
 // Execution modes.
 const (
+	// ModeDataflow (DataFlower): a function fires when its inputs have
+	// arrived; outputs go to consumers as soon as they are posted.
 	ModeDataflow = "dataflow"
+	// ModeWorkerSP (FaaSFlow): control flow; a function fires when its
+	// predecessors have finished, and the worker that ran a predecessor
+	// triggers the successor itself.
+	ModeWorkerSP = "workersp"
+	// ModeMasterSP (baseline): every completion goes to the gateway, which
+	// triggers the successors.
+	ModeMasterSP = "mastersp"
 )
+
+// Modes lists the execution modes.
+var Modes = []string{ModeDataflow, ModeWorkerSP, ModeMasterSP}
 
 // DeployRequest is the body of POST /v1/workflows.
 type DeployRequest struct {

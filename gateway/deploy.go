@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,15 +19,12 @@ import (
 
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/placement"
-	"github.com/faasflow/faasflow-go/workflow"
 )
 
 // deployed is a workflow as the gateway keeps it.
 type deployed struct {
 	dep  *api.Deployment
 	info api.WorkflowInfo
-	// inputs maps each workflow input to its targets grouped by worker.
-	inputs map[string]map[string][]workflow.Target
 	// starters are workers running functions without inputs.
 	starters []string
 }
@@ -48,8 +46,8 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 	if mode == "" {
 		mode = api.ModeDataflow
 	}
-	if mode != api.ModeDataflow {
-		return nil, badRequest(fmt.Errorf("mode %q is not supported yet: use %q", mode, api.ModeDataflow))
+	if !slices.Contains(api.Modes, mode) {
+		return nil, badRequest(fmt.Errorf("unknown mode %q: use one of %s", mode, strings.Join(api.Modes, ", ")))
 	}
 	for _, f := range wf.Functions {
 		if f.Artifact == "" {
@@ -102,18 +100,7 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		return nil, fmt.Errorf("deploy %s: %w", wf.Name, err)
 	}
 
-	d := &deployed{dep: dep, inputs: map[string]map[string][]workflow.Target{}}
-	for _, in := range wf.Inputs {
-		byWorker := map[string][]workflow.Target{}
-		for _, t := range in.To {
-			w := table[t.Function]
-			if t.Function == workflow.ResultFunction {
-				w = ""
-			}
-			byWorker[w] = append(byWorker[w], t)
-		}
-		d.inputs[in.Name] = byWorker
-	}
+	d := &deployed{dep: dep}
 	starters := map[string]bool{}
 	for _, f := range wf.Functions {
 		if len(f.Inputs) == 0 {

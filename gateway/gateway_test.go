@@ -104,7 +104,7 @@ func TestDeployErrors(t *testing.T) {
 		{name: "no workers", workers: 0, req: func(t *testing.T) *api.DeployRequest { return &api.DeployRequest{Workflow: parseWF(t, twoStep)} }, wantErr: "no workers are registered"},
 		{name: "unknown mode", workers: 1, req: func(t *testing.T) *api.DeployRequest {
 			return &api.DeployRequest{Workflow: parseWF(t, twoStep), Mode: "warp"}
-		}, wantErr: `mode "warp" is not supported`},
+		}, wantErr: `unknown mode "warp": use one of dataflow, workersp, mastersp`},
 		{name: "artifact not uploaded", workers: 1, req: func(t *testing.T) *api.DeployRequest {
 			wf := parseWF(t, twoStep)
 			wf.Functions[0].Artifact = strings.Repeat("ab", 32)

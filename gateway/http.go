@@ -34,6 +34,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/artifacts/{sum}", g.handleGetArtifact)
 	mux.HandleFunc("POST /v1/internal/workers", g.handleRegister)
 	mux.HandleFunc("POST /v1/internal/reports", g.handleReport)
+	mux.HandleFunc("POST /v1/internal/relay", g.handleRelay)
 	mux.HandleFunc("POST /run", g.handleRun)
 	return mux
 }
@@ -255,6 +256,26 @@ func (g *Gateway) handleReport(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := g.report(&rep, data); err != nil {
+		api.WriteError(rw, statusOf(err), err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+// handleRelay takes a message a worker hands over in master-side mode; the
+// value is the body.
+func (g *Gateway) handleRelay(rw http.ResponseWriter, r *http.Request) {
+	var m api.Message
+	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m); err != nil {
+		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderMessage, err))
+		return
+	}
+	data, err := api.ReadBody(rw, r, g.cfg.MaxBody)
+	if err != nil {
+		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	if err := g.relay(&m, data); err != nil {
 		api.WriteError(rw, statusOf(err), err)
 		return
 	}

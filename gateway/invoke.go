@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func (g *Gateway) invoke(name string, req *api.InvokeRequest) (*invocation, bool
 	}
 	wf := d.dep.Workflow
 	for key := range req.Input {
-		if _, ok := d.inputs[key]; !ok {
+		if !slices.Contains(inputNames(wf), key) {
 			g.mu.Unlock()
 			return nil, false, badRequest(fmt.Errorf("workflow %s has no input %q (inputs: %s)", name, key, strings.Join(inputNames(wf), ", ")))
 		}
@@ -107,41 +108,74 @@ func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadl
 	wf := d.dep.Workflow
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	var wg sync.WaitGroup
-	send := func(worker string, m *api.Message, data []byte) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			url := d.dep.Workers[worker]
-			if err := api.SendMessage(ctx, g.client, url, m, data); err != nil {
-				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s at %s: %w", worker, url, err))
-			}
-		}()
-	}
 	base := api.Message{Invocation: inv.info.RequestID, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(), From: workflow.InputFunction, Index: -1}
+	var wg sync.WaitGroup
 	for _, in := range wf.Inputs {
 		value := []byte(input[in.Name])
 		if len(value) == 0 {
 			value = []byte("null")
 		}
-		for worker, targets := range d.inputs[in.Name] {
-			if worker == "" {
-				for _, t := range targets {
-					g.resolve(inv, t.Input, workflow.InputFunction, false, value)
-				}
-				continue
-			}
-			m := base
-			m.Kind, m.Targets = api.KindValue, targets
-			send(worker, &m, value)
-		}
+		m := base
+		m.Kind, m.Targets = api.KindValue, in.To
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.deliver(ctx, inv, &m, value)
+		}()
 	}
 	for _, worker := range d.starters {
 		m := base
 		m.Kind = api.KindStart
-		send(worker, &m, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := api.SendMessage(ctx, g.client, d.dep.Workers[worker], &m, nil); err != nil {
+				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s: %w", worker, err))
+			}
+		}()
 	}
 	wg.Wait()
+}
+
+// deliver sends m to the workers that run its targets, and resolves the
+// result keys among them itself. A worker that cannot be reached fails the
+// invocation.
+func (g *Gateway) deliver(ctx context.Context, inv *invocation, m *api.Message, data []byte) {
+	byWorker := map[string][]workflow.Target{}
+	for _, t := range m.Targets {
+		if t.Function == workflow.ResultFunction {
+			g.resolve(inv, t.Input, m.From, m.Kind == api.KindSkip, data)
+			continue
+		}
+		w := inv.d.dep.Placement[t.Function]
+		byWorker[w] = append(byWorker[w], t)
+	}
+	var wg sync.WaitGroup
+	for w, targets := range byWorker {
+		part := *m
+		part.Targets = targets
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			url := inv.d.dep.Workers[w]
+			if err := api.SendMessage(ctx, g.client, url, &part, data); err != nil {
+				g.fail(inv, fmt.Errorf("could not deliver %s's output to worker %s at %s: %w", m.From, w, url, err))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// relay delivers a message a worker handed over in master-side mode.
+func (g *Gateway) relay(m *api.Message, data []byte) error {
+	inv := g.lookup(m.Invocation)
+	if inv == nil {
+		return notFound(fmt.Errorf("no invocation %q", m.Invocation))
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), time.UnixMilli(m.DeadlineMS))
+	defer cancel()
+	g.deliver(ctx, inv, m, data)
+	return nil
 }
 
 // report handles a worker's report of a result value or a failure.

@@ -107,7 +107,7 @@ func BenchmarkChainHop(b *testing.B) {
 			if tt.table != nil {
 				table = tt.table()
 			}
-			c.DeployWorkflow(b, loadChain(b, n), tt.placement, table)
+			c.DeployWorkflow(b, &api.DeployRequest{Workflow: loadChain(b, n), Placement: tt.placement, Table: table})
 			req := &api.InvokeRequest{Input: map[string]json.RawMessage{"x": json.RawMessage(`"payload"`)}}
 			ctx := context.Background()
 			for i := 0; i < 20; i++ { // warm every instance

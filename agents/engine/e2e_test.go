@@ -36,11 +36,12 @@ func waitFreed(t *testing.T, c *testcluster.Cluster) {
 
 func TestWordcountMatchesDirectCount(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
-	c.Deploy(t, "../../benchmarks/wordcount", "", nil)
-	for _, seed := range []uint64{1, 7} {
+	for _, mode := range api.Modes {
+		c.Deploy(t, "../../benchmarks/wordcount", api.DeployRequest{Mode: mode})
+		seed := uint64(len(mode)) // a different text per mode
 		inv := c.Invoke(t, "wordcount", map[string]string{"seed": fmt.Sprint(seed)})
 		if inv.Status != api.StatusSucceeded {
-			t.Fatalf("seed %d: status %s: %s", seed, inv.Status, inv.Error)
+			t.Fatalf("%s, seed %d: status %s: %s", mode, seed, inv.Status, inv.Error)
 		}
 		var got wordcount.Result
 		if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
@@ -52,8 +53,8 @@ func TestWordcountMatchesDirectCount(t *testing.T) {
 		}
 		want := wordcount.Merge(parts)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
-				seed, got.Total, got.Distinct, want.Total, want.Distinct)
+			t.Fatalf("%s, seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
+				mode, seed, got.Total, got.Distinct, want.Total, want.Distinct)
 		}
 	}
 	waitFreed(t, c)
@@ -72,24 +73,26 @@ func TestSwitchBranchesAndSkippedFunctions(t *testing.T) {
 		{name: "censor finds illegal text", img: `"bad pic"`, want: map[string]string{"mosaic": `"bad pic"`}},
 	}
 	c := testcluster.Start(t, testcluster.Options{})
-	c.Deploy(t, "testdata/recognizer.yaml", "", nil)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			inv := c.Invoke(t, "recog", map[string]string{
-				"img": tt.img, "adult": fmt.Sprint(tt.adult), "violence": fmt.Sprint(tt.violence),
+	for _, mode := range api.Modes {
+		c.Deploy(t, "testdata/recognizer.yaml", api.DeployRequest{Mode: mode})
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				inv := c.Invoke(t, "recog", map[string]string{
+					"img": tt.img, "adult": fmt.Sprint(tt.adult), "violence": fmt.Sprint(tt.violence),
+				})
+				if inv.Status != api.StatusSucceeded {
+					t.Fatalf("status %s: %s", inv.Status, inv.Error)
+				}
+				got := map[string]string{}
+				for k, v := range inv.Result {
+					got[k] = string(v)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("result = %v, want %v", got, tt.want)
+				}
+				waitFreed(t, c)
 			})
-			if inv.Status != api.StatusSucceeded {
-				t.Fatalf("status %s: %s", inv.Status, inv.Error)
-			}
-			got := map[string]string{}
-			for k, v := range inv.Result {
-				got[k] = string(v)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("result = %v, want %v", got, tt.want)
-			}
-			waitFreed(t, c)
-		})
+		}
 	}
 }
 
@@ -102,11 +105,14 @@ func TestForeachAndMerge(t *testing.T) {
 		{name: "items come back in order", list: `[1,"two",{"three":3},4,5,6,7,8,9,10]`, want: `[1,"two",{"three":3},4,5,6,7,8,9,10]`},
 		{name: "no items still completes", list: `[]`, want: `[]`},
 	}
-	for _, placement := range []string{"round-robin", "single"} {
-		c := testcluster.Start(t, testcluster.Options{})
-		c.Deploy(t, "testdata/fanout.yaml", placement, nil)
+	c := testcluster.Start(t, testcluster.Options{})
+	for _, dep := range []api.DeployRequest{
+		{Placement: "round-robin"}, {Placement: "single"},
+		{Placement: "round-robin", Mode: api.ModeWorkerSP}, {Placement: "round-robin", Mode: api.ModeMasterSP},
+	} {
+		c.Deploy(t, "testdata/fanout.yaml", dep)
 		for _, tt := range tests {
-			t.Run(placement+"/"+tt.name, func(t *testing.T) {
+			t.Run(dep.Placement+"/"+dep.Mode+"/"+tt.name, func(t *testing.T) {
 				inv := c.Invoke(t, "fanout", map[string]string{"list": tt.list})
 				if inv.Status != api.StatusSucceeded {
 					t.Fatalf("status %s: %s", inv.Status, inv.Error)
@@ -151,7 +157,7 @@ func TestFailuresEndTheInvocation(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c.Deploy(t, tt.file, "", nil)
+			c.Deploy(t, tt.file, api.DeployRequest{})
 			start := time.Now()
 			inv := c.Invoke(t, tt.workflow, tt.bad)
 			took := time.Since(start)
@@ -178,7 +184,7 @@ func TestFailuresEndTheInvocation(t *testing.T) {
 
 func TestRequestIDIsIdempotent(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Workers: 2})
-	c.Deploy(t, "testdata/fanout.yaml", "", nil)
+	c.Deploy(t, "testdata/fanout.yaml", api.DeployRequest{})
 	ctx := context.Background()
 	req := &api.InvokeRequest{RequestID: "req-1", Input: map[string]json.RawMessage{"list": json.RawMessage(`[1,2]`)}}
 	first, err := c.Client.Invoke(ctx, "fanout", req)

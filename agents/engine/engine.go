@@ -36,6 +36,8 @@ type Transport interface {
 	Send(ctx context.Context, addr string, m *api.Message, data []byte) error
 	// Report sends r (and a result value) to the gateway.
 	Report(ctx context.Context, r *api.Report, data []byte) error
+	// Relay hands m to the gateway to deliver (master-side scheduling).
+	Relay(ctx context.Context, m *api.Message, data []byte) error
 }
 
 // Executor runs calls on function instances; *runtime.Pool is one.

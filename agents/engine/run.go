@@ -80,6 +80,7 @@ type attempt struct {
 	posted map[string]bool
 	items  map[string]int    // foreach output → items posted
 	values map[string][]byte // outputs a switch needs at the end
+	held   []*send           // outputs held until the run ends (control-flow modes)
 	bytes  int64
 	err    error
 }
@@ -200,16 +201,25 @@ func (e *Engine) onOutput(pr *pendingRun, at *attempt, name string, data []byte)
 	if len(f.Switch) > 0 {
 		at.values[name] = data
 	}
-	at.mu.Unlock()
-	if len(s.targets) > 0 {
-		e.apply(pr.inv, &effects{sends: []*send{s}})
+	if len(s.targets) == 0 {
+		at.mu.Unlock()
+		return
 	}
+	if pr.inv.dep.Mode != api.ModeDataflow {
+		// Control flow: successors learn of outputs when the run ends.
+		at.held = append(at.held, s)
+		at.mu.Unlock()
+		return
+	}
+	at.mu.Unlock()
+	e.apply(pr.inv, &effects{sends: []*send{s}})
 }
 
 // completed decides what a successful run still has to send: foreach
 // counts, the switch's chosen branch, and skips for the branches not taken.
 func (e *Engine) completed(pr *pendingRun, at *attempt, fx *effects) {
 	f := pr.fs.f
+	fx.sends = append(fx.sends, at.held...)
 	for _, out := range f.Outputs {
 		switch {
 		case out.Foreach:
@@ -366,6 +376,10 @@ func (e *Engine) apply(inv *invocation, fx *effects) {
 // its effects returned.
 func (e *Engine) route(inv *invocation, s *send) *effects {
 	dep := inv.dep
+	if dep.Mode == api.ModeMasterSP {
+		e.relay(inv, s)
+		return nil
+	}
 	byWorker := map[string][]workflow.Target{}
 	var order []string
 	for _, t := range s.targets {
@@ -404,6 +418,22 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 		}()
 	}
 	return local
+}
+
+// relay hands s to the gateway, which triggers its targets (master-side
+// scheduling): every completion takes a round trip through the master.
+func (e *Engine) relay(inv *invocation, s *send) {
+	m := &api.Message{
+		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
+		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: s.targets,
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
+		defer cancel()
+		if err := e.tr.Relay(ctx, m, s.data); err != nil {
+			e.fail(inv, &failure{function: s.from, err: fmt.Errorf("hand output of %s to the gateway: %w", s.from, err)})
+		}
+	}()
 }
 
 // report sends a result value (or skip) to the gateway.

@@ -168,6 +168,10 @@ func (t *httpTransport) Send(ctx context.Context, addr string, m *api.Message, d
 	return api.SendMessage(ctx, t.client, addr, m, data)
 }
 
+func (t *httpTransport) Relay(ctx context.Context, m *api.Message, data []byte) error {
+	return api.PostRaw(ctx, t.client, t.gateway+"/v1/internal/relay", api.HeaderMessage, m, data)
+}
+
 func (t *httpTransport) Report(ctx context.Context, r *api.Report, data []byte) error {
 	return api.PostRaw(ctx, t.client, t.gateway+"/v1/internal/reports", api.HeaderReport, r, data)
 }

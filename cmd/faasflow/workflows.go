@@ -47,7 +47,7 @@ func resultKeys(wf *workflow.Workflow) []string {
 
 func cmdDeploy(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
-	mode := fs.String("mode", "dataflow", "execution mode: dataflow")
+	mode := fs.String("mode", "dataflow", "execution mode: dataflow, workersp or mastersp")
 	place := fs.String("placement", "round-robin", "placement: round-robin, static, single")
 	table := fs.String("table", "", "static placement: fn=worker,fn2=worker (for single: the worker)")
 	gw := fs.String("gateway", "", "gateway URL")

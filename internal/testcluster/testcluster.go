@@ -110,14 +110,16 @@ func (c *Cluster) stop() {
 }
 
 // Deploy loads a workflow file (or directory), builds its Go functions,
-// uploads them and deploys it with the given placement ("" = round-robin).
-func (c *Cluster) Deploy(tb testing.TB, path, placement string, table map[string]string) *workflow.Workflow {
+// uploads them and deploys it with req's placement and mode (zero values
+// are the defaults).
+func (c *Cluster) Deploy(tb testing.TB, path string, req api.DeployRequest) *workflow.Workflow {
 	tb.Helper()
 	wf, err := workflow.LoadFile(path)
 	if err != nil {
 		tb.Fatalf("load %s: %v", path, err)
 	}
-	c.DeployWorkflow(tb, wf, placement, table)
+	req.Workflow = wf
+	c.DeployWorkflow(tb, &req)
 	return wf
 }
 
@@ -125,10 +127,11 @@ func (c *Cluster) Deploy(tb testing.TB, path, placement string, table map[string
 // same function twice is pointless.
 var buildCache = filepath.Join(os.TempDir(), "faasflow-test-build")
 
-// DeployWorkflow builds, uploads and deploys an already loaded workflow.
-func (c *Cluster) DeployWorkflow(tb testing.TB, wf *workflow.Workflow, placement string, table map[string]string) {
+// DeployWorkflow builds, uploads and deploys req.Workflow.
+func (c *Cluster) DeployWorkflow(tb testing.TB, req *api.DeployRequest) {
 	tb.Helper()
 	ctx := context.Background()
+	wf := req.Workflow
 	arts, err := build.Workflow(ctx, wf, buildCache)
 	if err != nil {
 		tb.Fatalf("build %s: %v", wf.Name, err)
@@ -138,7 +141,7 @@ func (c *Cluster) DeployWorkflow(tb testing.TB, wf *workflow.Workflow, placement
 			tb.Fatal(err)
 		}
 	}
-	if _, err := c.Client.Deploy(ctx, &api.DeployRequest{Workflow: wf, Placement: placement, Table: table}); err != nil {
+	if _, err := c.Client.Deploy(ctx, req); err != nil {
 		tb.Fatalf("deploy %s: %v", wf.Name, err)
 	}
 }
