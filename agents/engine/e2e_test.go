@@ -12,6 +12,7 @@ import (
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
+	"github.com/faasflow/faasflow-go/workflow"
 )
 
 // waitFreed fails the test unless every worker drops all state of its
@@ -207,4 +208,77 @@ func TestRequestIDIsIdempotent(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("gateway lists %d invocations, want 1", len(list))
 	}
+}
+
+// TestSyntheticFunctions runs functions without code: each takes its time
+// and posts outputs of the declared sizes; an output named like an input
+// passes it on, so a switch can read a workflow input.
+func TestSyntheticFunctions(t *testing.T) {
+	src := `
+name: synth
+inputs: {flag: gate.flag}
+functions:
+  gate:
+    inputs: [flag]
+    outputs: [flag]
+    switch:
+      - when: flag == true
+        signal: big.go
+      - signal: $result.skipped
+  big:
+    inputs: [go]
+    outputs:
+      blob: {to: each.in, foreach: true}
+  each:
+    inputs: [in]
+    outputs: {out: all.parts}
+  all:
+    inputs: {parts: list}
+    outputs: {sum: $result}
+`
+	wf, err := workflow.ParseNative([]byte(src), "synth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range wf.Functions {
+		f.Runtime = "synthetic"
+		f.Synthetic = &workflow.Synthetic{Seconds: 0.05, Items: 3}
+		for _, o := range f.Outputs {
+			o.Size = 20000
+		}
+	}
+	wf.Function("all").Output("sum").Size = 10
+	c := testcluster.Start(t, testcluster.Options{})
+	c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
+	tests := []struct {
+		flag string
+		want string // result key present
+	}{
+		{flag: "true", want: "sum"},
+		{flag: "false", want: "skipped"},
+	}
+	for _, tt := range tests {
+		t0 := time.Now()
+		inv := c.Invoke(t, "synth", map[string]string{"flag": tt.flag})
+		if inv.Status != api.StatusSucceeded {
+			t.Fatalf("flag %s: status %s: %s", tt.flag, inv.Status, inv.Error)
+		}
+		if len(inv.Result) != 1 || inv.Result[tt.want] == nil {
+			t.Fatalf("flag %s: result %v, want only key %q", tt.flag, inv.Result, tt.want)
+		}
+		if tt.want == "sum" {
+			if got := len(inv.Result["sum"]); got != 10 {
+				t.Errorf("sum is %d bytes, want the declared 10", got)
+			}
+			// gate, big, each ×3 in parallel, all: at least four 50 ms steps.
+			if took := time.Since(t0); took < 200*time.Millisecond {
+				t.Errorf("invocation took %s, less than its functions' run times", took)
+			}
+		}
+	}
+	recs, err := c.Client.Invocations(context.Background(), "synth", api.StatusSucceeded, 10)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("listed %d succeeded invocations (%v), want 2", len(recs), err)
+	}
+	waitFreed(t, c)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/agents/runtime"
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/fn/synthetic"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -80,6 +81,17 @@ func (w *Worker) spec(ctx context.Context, wf *workflow.Workflow, f *workflow.Fu
 		spec.MaxInstances = workflow.DefaultMaxInstances
 	}
 	switch {
+	case f.Runtime == "synthetic":
+		if w.cfg.SyntheticBinary == "" {
+			return spec, fmt.Errorf("function %s is synthetic, but this worker has no faasflow-synthetic program: build it (make build) beside faasflow-worker or set --synthetic", f.Name)
+		}
+		desc, err := json.Marshal(synthetic.SpecOf(f))
+		if err != nil {
+			return spec, err
+		}
+		spec.Executable = w.cfg.SyntheticBinary
+		spec.Env = []string{synthetic.EnvSpec + "=" + string(desc)}
+		spec.Key = wf.Name + "/" + f.Name + "@synthetic:" + string(desc)
 	case f.Artifact != "":
 		path, err := w.arts.fetch(ctx, f.Artifact)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	InlineMax int
 	// MaxBody bounds one output or message body in bytes (default 256 MiB).
 	MaxBody int
+	// SyntheticBinary is the faasflow-synthetic program that runs synthetic
+	// functions (default: beside this program, else on PATH).
+	SyntheticBinary string
 	// Observer, if set, also receives every run record (tests and benchmarks).
 	Observer engine.Recorder
 }
@@ -55,6 +59,24 @@ func (c *Config) setDefaults() {
 	if c.MaxBody <= 0 {
 		c.MaxBody = 256 << 20
 	}
+	if c.SyntheticBinary == "" {
+		c.SyntheticBinary = findSynthetic()
+	}
+}
+
+// findSynthetic looks for faasflow-synthetic beside this program, then on PATH.
+func findSynthetic() string {
+	const name = "faasflow-synthetic"
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
 }
 
 // Worker is a running worker agent.

@@ -31,6 +31,7 @@ Usage:
   faasflow list [workflows|invocations|workers]
   faasflow logs [REQUEST_ID] [--process NAME] [-n LINES]  run records, or process logs
   faasflow experiment latency [--workflow W] [--rpm R] [--duration D] [--warmup D]
+  faasflow experiment overhead|data FILE... [--modes M,M] [-n N] [--time-scale S]
   faasflow version
 
 Environment:

@@ -68,16 +68,7 @@ func cmdDeploy(ctx context.Context, args []string) error {
 	}
 	client := newClient(*gw)
 	t0 := time.Now()
-	arts, err := build.Workflow(ctx, wf, filepath.Join(stateDir(), "build"))
-	if err != nil {
-		return err
-	}
-	for sum, a := range arts {
-		if err := client.UploadArtifact(ctx, sum, a.Path); err != nil {
-			return err
-		}
-	}
-	info, err := client.Deploy(ctx, req)
+	info, err := deploy(ctx, client, req)
 	if err != nil {
 		return err
 	}
@@ -91,6 +82,20 @@ func cmdDeploy(ctx context.Context, args []string) error {
 		fmt.Printf("  %-24s → %s\n", name, info.Placement[name])
 	}
 	return nil
+}
+
+// deploy builds the request's Go functions, uploads them and deploys.
+func deploy(ctx context.Context, client *api.Client, req *api.DeployRequest) (*api.WorkflowInfo, error) {
+	arts, err := build.Workflow(ctx, req.Workflow, filepath.Join(stateDir(), "build"))
+	if err != nil {
+		return nil, err
+	}
+	for sum, a := range arts {
+		if err := client.UploadArtifact(ctx, sum, a.Path); err != nil {
+			return nil, err
+		}
+	}
+	return client.Deploy(ctx, req)
 }
 
 // parseTable reads "fn=worker,fn2=worker"; for single placement a bare

@@ -67,9 +67,14 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	}
 	c.Gateway = gw
 	c.run(func() error { return gw.Run(ctx) })
+	synth, err := build.Go(ctx, moduleDir(tb, "cmd/faasflow-synthetic"), buildCache)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for i := 0; i < opt.Workers; i++ {
 		w, err := worker.New(worker.Config{
-			ID: workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
+			SyntheticBinary: synth.Path,
+			ID:              workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
 			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,
 		}, log)
 		if err != nil {
@@ -91,6 +96,25 @@ func Start(tb testing.TB, opt Options) *Cluster {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return c
+}
+
+// moduleDir returns a directory of this module, found from the package
+// being tested by walking up to go.mod.
+func moduleDir(tb testing.TB, rel string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, rel)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
 }
 
 func workerID(i int) string { return fmt.Sprintf("worker-%d", i) }
