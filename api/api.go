@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/faasflow/faasflow-go/placement"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -63,6 +64,9 @@ type WorkflowInfo struct {
 	Functions int               `json:"functions"`
 	Version   int64             `json:"version"`
 	Deployed  time.Time         `json:"deployed"`
+	// Explain describes the placement: functions per worker and the edges
+	// (with bytes) that cross workers.
+	Explain placement.Explanation `json:"explain"`
 }
 
 // InvokeRequest is the body of POST /v1/workflows/{name}/invocations.
@@ -105,12 +109,15 @@ type RegisterWorker struct {
 	ID string `json:"id"`
 	// URL is the worker's base URL ("http://127.0.0.1:8000").
 	URL string `json:"url"`
+	// Slots is how many function instances the worker runs at once (0 = unlimited).
+	Slots int `json:"slots,omitempty"`
+	// MemoryMB is the memory for functions in MiB (0 = unlimited).
+	MemoryMB int `json:"memory_mb,omitempty"`
 }
 
 // WorkerInfo describes a registered worker.
 type WorkerInfo struct {
-	ID       string    `json:"id"`
-	URL      string    `json:"url"`
+	RegisterWorker
 	LastSeen time.Time `json:"last_seen"`
 }
 

@@ -58,13 +58,13 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		}
 	}
 	workers := g.workerList()
-	ids := make([]string, len(workers))
+	pws := make([]placement.Worker, len(workers))
 	urls := make(map[string]string, len(workers))
 	for i, w := range workers {
-		ids[i] = w.ID
+		pws[i] = placement.Worker{ID: w.ID, Slots: w.Slots, MemoryMB: w.MemoryMB}
 		urls[w.ID] = w.URL
 	}
-	table, err := placement.Place(wf, ids, req.Placement, req.Table)
+	table, err := placement.Place(wf, pws, req.Placement, req.Table)
 	if err != nil {
 		return nil, badRequest(err)
 	}
@@ -116,7 +116,7 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		strategy = placement.RoundRobin
 	}
 	d.info = api.WorkflowInfo{Name: wf.Name, Mode: mode, Placement: table, Strategy: strategy,
-		Functions: len(wf.Functions), Version: version, Deployed: time.Now()}
+		Functions: len(wf.Functions), Version: version, Deployed: time.Now(), Explain: placement.Explain(wf, table)}
 	g.mu.Lock()
 	g.workflows[wf.Name] = d
 	g.mu.Unlock()

@@ -102,12 +102,12 @@ func (g *Gateway) registerWorker(r api.RegisterWorker) {
 	defer g.mu.Unlock()
 	w, ok := g.workers[r.ID]
 	if !ok {
-		w = &api.WorkerInfo{ID: r.ID}
+		w = &api.WorkerInfo{}
 		g.workers[r.ID] = w
 		g.workerIDs = append(g.workerIDs, r.ID)
-		g.log.Info("worker registered", "worker", r.ID, "url", r.URL)
+		g.log.Info("worker registered", "worker", r.ID, "url", r.URL, "slots", r.Slots, "memory_mb", r.MemoryMB)
 	}
-	w.URL = r.URL
+	w.RegisterWorker = r
 	w.LastSeen = time.Now()
 }
 

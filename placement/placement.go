@@ -14,21 +14,35 @@ const (
 	RoundRobin = "round-robin"
 	Static     = "static"
 	Single     = "single"
+	Grouping   = "grouping"
 )
 
 // Strategies lists the strategies Place knows.
-var Strategies = []string{RoundRobin, Static, Single}
+var Strategies = []string{Grouping, RoundRobin, Static, Single}
+
+// Worker is a worker a function can be placed on, with its capacity.
+type Worker struct {
+	ID string `json:"id"`
+	// Slots is how many function instances the worker runs at once
+	// (0 = unlimited). Grouping keeps a group within the largest worker's
+	// slots and fills workers up to theirs.
+	Slots int `json:"slots,omitempty"`
+	// MemoryMB is the worker's memory in MiB for functions (0 = unlimited).
+	MemoryMB int `json:"memory_mb,omitempty"`
+}
 
 // Place returns a function → worker table for wf over workers (in the
-// order given) with the named strategy. table is the static placement
-// (function → worker); for "single" its "*" entry names the one worker.
-func Place(wf *workflow.Workflow, workers []string, strategy string, table map[string]string) (map[string]string, error) {
+// order given) with the named strategy; "" means round-robin. table is
+// the static placement (function → worker); for "single" its "*" entry
+// names the one worker. "grouping" uses Group with default Options and
+// the workers' capacities (zero means unlimited).
+func Place(wf *workflow.Workflow, workers []Worker, strategy string, table map[string]string) (map[string]string, error) {
 	if len(workers) == 0 {
 		return nil, fmt.Errorf("no workers are registered: start some with `faasflow cluster up`")
 	}
 	known := map[string]bool{}
 	for _, w := range workers {
-		known[w] = true
+		known[w.ID] = true
 	}
 	out := make(map[string]string, len(wf.Functions))
 	switch strategy {
@@ -36,10 +50,12 @@ func Place(wf *workflow.Workflow, workers []string, strategy string, table map[s
 		// Topological order keeps producer and consumer on different
 		// workers along chains, spreading the load evenly.
 		for i, name := range wf.Order {
-			out[name] = workers[i%len(workers)]
+			out[name] = workers[i%len(workers)].ID
 		}
+	case Grouping:
+		return Group(wf, workers, Options{})
 	case Single:
-		w := workers[0]
+		w := workers[0].ID
 		if t := table["*"]; t != "" {
 			if !known[t] {
 				return nil, unknownWorker(t, workers)
@@ -76,8 +92,11 @@ func Place(wf *workflow.Workflow, workers []string, strategy string, table map[s
 	return out, nil
 }
 
-func unknownWorker(w string, workers []string) error {
-	ws := append([]string(nil), workers...)
-	sort.Strings(ws)
-	return fmt.Errorf("no worker %q is registered (workers: %s)", w, strings.Join(ws, ", "))
+func unknownWorker(w string, workers []Worker) error {
+	ids := make([]string, len(workers))
+	for i, wk := range workers {
+		ids[i] = wk.ID
+	}
+	sort.Strings(ids)
+	return fmt.Errorf("no worker %q is registered (workers: %s)", w, strings.Join(ids, ", "))
 }

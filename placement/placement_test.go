@@ -25,7 +25,7 @@ functions:
 }
 
 func TestPlace(t *testing.T) {
-	workers := []string{"w0", "w1"}
+	workers := []Worker{{ID: "w0"}, {ID: "w1"}}
 	tests := []struct {
 		name     string
 		strategy string
@@ -41,11 +41,16 @@ func TestPlace(t *testing.T) {
 		{name: "static table missing a function", strategy: Static, table: map[string]string{"a": "w1"}, wantErr: "no worker for b, c"},
 		{name: "static table with unknown worker", strategy: Static, table: map[string]string{"a": "w9", "b": "w1", "c": "w0"}, wantErr: `no worker "w9" is registered (workers: w0, w1)`},
 		{name: "static table naming a stranger", strategy: Static, table: map[string]string{"a": "w1", "b": "w1", "c": "w0", "z": "w0"}, wantErr: `"z", which is not a function`},
+		{name: "grouping keeps a chain's data on one worker", strategy: Grouping, want: map[string]string{"a": "w0", "b": "w0", "c": "w0"}},
 		{name: "unknown strategy", strategy: "random", wantErr: "unknown placement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Place(chain(t), workers, tt.strategy, tt.table)
+			wf := chain(t)
+			for _, f := range wf.Functions {
+				f.Outputs[0].Size = 1000
+			}
+			got, err := Place(wf, workers, tt.strategy, tt.table)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)

@@ -157,7 +157,7 @@ func (w *Worker) handleRuns(rw http.ResponseWriter, r *http.Request) {
 
 // register announces this worker to the gateway.
 func (w *Worker) register(ctx context.Context) error {
-	body, _ := json.Marshal(api.RegisterWorker{ID: w.cfg.ID, URL: w.cfg.URL})
+	body, _ := json.Marshal(api.RegisterWorker{ID: w.cfg.ID, URL: w.cfg.URL, Slots: w.cfg.Slots, MemoryMB: w.cfg.MemoryMB})
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.Gateway+"/v1/internal/workers", bytes.NewReader(body))

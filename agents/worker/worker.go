@@ -39,6 +39,9 @@ type Config struct {
 	InlineMax int
 	// MaxBody bounds one output or message body in bytes (default 256 MiB).
 	MaxBody int
+	// Slots and MemoryMB tell the gateway this worker's capacity for
+	// placement (0 = unlimited).
+	Slots, MemoryMB int
 	// SyntheticBinary is the faasflow-synthetic program that runs synthetic
 	// functions (default: beside this program, else on PATH).
 	SyntheticBinary string

@@ -25,6 +25,8 @@ func main() {
 	flag.DurationVar(&cfg.KeepAlive, "keep-alive", 0, "how long idle instances stay warm (default 10m)")
 	flag.IntVar(&cfg.InlineMax, "inline-max", 0, "largest value sent inline, in bytes (default 16384)")
 	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest output or message in bytes")
+	flag.IntVar(&cfg.Slots, "slots", 0, "function instances this worker runs at once, for grouping placement (0 = unlimited)")
+	flag.IntVar(&cfg.MemoryMB, "memory", 0, "memory for functions in MiB, for grouping placement (0 = unlimited)")
 	flag.StringVar(&cfg.SyntheticBinary, "synthetic", "", "faasflow-synthetic program for synthetic functions (default: beside this program, else on PATH)")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()

@@ -25,7 +25,7 @@ Usage:
   faasflow cluster down                                   stop it
   faasflow cluster status                                 show its processes and workers
   faasflow validate FILE...                               check workflow files
-  faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...]
+  faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...] [--explain]
   faasflow invoke NAME [--input JSON|@file] [--request-id ID] [--async]
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
   faasflow list [workflows|invocations|workers]

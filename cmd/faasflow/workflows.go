@@ -48,7 +48,8 @@ func resultKeys(wf *workflow.Workflow) []string {
 func cmdDeploy(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
 	mode := fs.String("mode", "dataflow", "execution mode: dataflow, workersp or mastersp")
-	place := fs.String("placement", "round-robin", "placement: round-robin, static, single")
+	place := fs.String("placement", "round-robin", "placement: round-robin, grouping, static, single")
+	explain := fs.Bool("explain", false, "print the placement: functions per worker, edges between workers and their bytes")
 	table := fs.String("table", "", "static placement: fn=worker,fn2=worker (for single: the worker)")
 	gw := fs.String("gateway", "", "gateway URL")
 	pos, err := parse(fs, args)
@@ -73,6 +74,10 @@ func cmdDeploy(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("deployed %s (%d functions, mode %s, placement %s) in %.1fs\n", info.Name, info.Functions, info.Mode, info.Strategy, time.Since(t0).Seconds())
+	if *explain {
+		fmt.Print(info.Explain.String())
+		return nil
+	}
 	names := make([]string, 0, len(info.Placement))
 	for name := range info.Placement {
 		names = append(names, name)
