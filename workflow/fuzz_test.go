@@ -70,6 +70,7 @@ func FuzzParseNative(f *testing.F) {
 			return
 		}
 		checkRoundTrip(t, w)
+		checkNativeRoundTrip(t, w)
 	})
 }
 
@@ -96,6 +97,7 @@ func FuzzParseDataFlower(f *testing.F) {
 			return
 		}
 		checkRoundTrip(t, w)
+		checkNativeRoundTrip(t, w)
 	})
 }
 

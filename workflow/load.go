@@ -19,8 +19,9 @@ const (
 
 // LoadFile reads and validates a workflow file. A directory means its
 // workflow.yaml; a file named *.workflow_info.yaml is read as DataFlower's
-// format with the templates_info.yaml beside it; anything else is the
-// native format.
+// format with the templates_info.yaml beside it; a file named
+// *.flat_workflow.yaml as FaaSFlow v1's format; anything else is the native
+// format.
 func LoadFile(path string) (*Workflow, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "workflow.yaml")
@@ -28,6 +29,9 @@ func LoadFile(path string) (*Workflow, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read workflow: %w", err)
+	}
+	if strings.HasSuffix(filepath.Base(path), FlatV1Suffix) {
+		return ParseFlatV1(src, path)
 	}
 	if !strings.HasSuffix(filepath.Base(path), DataFlowerSuffix) {
 		return ParseNative(src, path)

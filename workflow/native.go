@@ -66,7 +66,7 @@ func (r *nativeReader) workflow(root *yaml.Node) {
 	}
 }
 
-var functionFields = []string{"code", "runtime", "timeout", "cpu", "memory", "retries", "max_instances", "inputs", "outputs", "switch"}
+var functionFields = []string{"code", "runtime", "synthetic", "timeout", "cpu", "memory", "retries", "max_instances", "inputs", "outputs", "switch"}
 
 func (r *nativeReader) function(p pair) *Function {
 	w := r.w
@@ -87,7 +87,9 @@ func (r *nativeReader) function(p pair) *Function {
 				f.Code = r.codePath(code)
 			}
 		case "runtime":
-			f.Runtime, _ = r.scalar(n, sub, "a runtime (go or exec)")
+			f.Runtime, _ = r.scalar(n, sub, "a runtime (go, exec or synthetic)")
+		case "synthetic":
+			f.Synthetic = r.synthetic(n, sub)
 		case "timeout":
 			f.Timeout, _ = r.duration(n, sub)
 		case "cpu":
@@ -109,7 +111,26 @@ func (r *nativeReader) function(p pair) *Function {
 	if f.Code != "" && f.Runtime == "" {
 		f.Runtime = DefaultRuntime
 	}
+	if f.Synthetic != nil && f.Runtime == "" {
+		f.Runtime = SyntheticRuntime
+	}
 	return f
+}
+
+// synthetic reads {seconds, busy, items}; Validate checks the values.
+func (r *nativeReader) synthetic(n *yaml.Node, field string) *Synthetic {
+	s := &Synthetic{}
+	fields, _ := r.object(n, field, "a mapping with seconds, busy and items", "seconds", "busy", "items")
+	if p, ok := fields["seconds"]; ok {
+		s.Seconds, _ = r.number(p.value, p.valField, "a number of seconds such as 0.5")
+	}
+	if p, ok := fields["busy"]; ok {
+		s.Busy, _ = r.boolean(p.value, p.valField)
+	}
+	if p, ok := fields["items"]; ok {
+		s.Items, _ = r.integer(p.value, p.valField, "a whole number of items")
+	}
+	return s
 }
 
 // codePath makes a code path absolute, relative to the workflow file's directory.
@@ -183,19 +204,24 @@ func (r *nativeReader) outputs(f *Function, n *yaml.Node, field string) {
 	}
 }
 
-// output reads an output's value: targets in short form, or {to, foreach}.
+// output reads an output's value: targets in short form, or {to, foreach, size}.
 func (r *nativeReader) output(out *Output, p pair) {
 	n := p.value
 	if n.Kind != yaml.MappingNode {
 		out.To = r.targets(out, n, p.valField, out.Name)
 		return
 	}
-	fields, _ := r.object(n, p.valField, "a mapping with to and foreach", "to", "foreach")
+	fields, _ := r.object(n, p.valField, "a mapping with to, foreach and size", "to", "foreach", "size")
 	if tp, ok := fields["to"]; ok {
 		out.To = r.targets(out, tp.value, tp.valField, out.Name)
 	}
 	if fp, ok := fields["foreach"]; ok {
 		out.Foreach, _ = r.boolean(fp.value, fp.valField)
+	}
+	if sp, ok := fields["size"]; ok {
+		size, _ := r.integer(sp.value, sp.valField, "a whole number of bytes")
+		out.Size = int64(size)
+		r.w.setPlace(out, "size", r.here(sp.valField, sp.keyNode))
 	}
 }
 
@@ -280,21 +306,61 @@ func (r *nativeReader) branches(f *Function, n *yaml.Node, field string) {
 				b.When = when
 			}
 		}
-		if p, ok := fields["send"]; ok {
-			pairs, _ := r.mapping(p.value, p.valField, "a mapping from output names to targets")
-			for _, sp := range pairs {
-				route := &Route{Output: sp.key, Line: sp.keyNode.Line}
-				r.w.setPlace(route, "", r.here(sp.valField, sp.keyNode))
-				route.To = r.targets(route, sp.value, sp.valField, sp.key)
-				b.Routes = append(b.Routes, route)
+		// Routes keep the order of the send and signal fields in the file.
+		var parts []pair
+		for _, name := range []string{"send", "signal"} {
+			if p, ok := fields[name]; ok {
+				parts = append(parts, p)
 			}
 		}
-		if p, ok := fields["signal"]; ok {
-			route := &Route{Output: "signal", Signal: true, Line: p.keyNode.Line}
-			r.w.setPlace(route, "", r.here(p.valField, p.keyNode))
-			route.To = r.targets(route, p.value, p.valField, "signal")
-			b.Routes = append(b.Routes, route)
+		if len(parts) == 2 && before(parts[1].keyNode, parts[0].keyNode) {
+			parts[0], parts[1] = parts[1], parts[0]
+		}
+		for _, p := range parts {
+			if p.key == "send" {
+				b.Routes = append(b.Routes, r.sends(p)...)
+			} else {
+				b.Routes = append(b.Routes, r.signals(p)...)
+			}
 		}
 		f.Switch = append(f.Switch, b)
 	}
+}
+
+// before reports whether a comes before b in the file.
+func before(a, b *yaml.Node) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+}
+
+// sends reads a branch's send: a mapping from output names to targets.
+func (r *nativeReader) sends(p pair) []*Route {
+	var routes []*Route
+	pairs, _ := r.mapping(p.value, p.valField, "a mapping from output names to targets")
+	for _, sp := range pairs {
+		route := &Route{Output: sp.key, Line: sp.keyNode.Line}
+		r.w.setPlace(route, "", r.here(sp.valField, sp.keyNode))
+		route.To = r.targets(route, sp.value, sp.valField, sp.key)
+		routes = append(routes, route)
+	}
+	return routes
+}
+
+// signals reads a branch's signal: targets (a signal labelled "signal"),
+// or a mapping from labels to targets.
+func (r *nativeReader) signals(p pair) []*Route {
+	if p.value.Kind != yaml.MappingNode {
+		route := &Route{Output: "signal", Signal: true, Line: p.keyNode.Line}
+		r.w.setPlace(route, "", r.here(p.valField, p.keyNode))
+		route.To = r.targets(route, p.value, p.valField, "signal")
+		return []*Route{route}
+	}
+	var routes []*Route
+	pairs, _ := r.mapping(p.value, p.valField, "a mapping from signal labels to targets")
+	for _, sp := range pairs {
+		route := &Route{Output: sp.key, Signal: true, Line: sp.keyNode.Line}
+		r.w.setPlace(route, "", r.here(sp.valField, sp.keyNode))
+		route.To = r.targets(route, sp.value, sp.valField, sp.key)
+		routes = append(routes, route)
+	}
+	return routes
 }

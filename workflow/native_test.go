@@ -253,7 +253,7 @@ func TestParseNativeErrors(t *testing.T) {
 		{
 			name: "unknown output field",
 			src:  "name: x\nfunctions:\n  a:\n    outputs:\n      o: {to: b.x, for_each: true}\n  b:\n    inputs: [x]\n",
-			want: []wantError{{5, "functions.a.outputs.o.for_each", `unknown field "for_each": the fields here are foreach, to`}},
+			want: []wantError{{5, "functions.a.outputs.o.for_each", `unknown field "for_each": the fields here are foreach, size, to`}},
 		},
 		{
 			name: "unknown branch field",

@@ -9,6 +9,10 @@ import (
 	"github.com/faasflow/faasflow-go/workflow/expr"
 )
 
+// SyntheticRuntime is the runtime of functions without code that only take
+// time and emit data of their outputs' sizes (see Synthetic).
+const SyntheticRuntime = "synthetic"
+
 // Validate checks the workflow and fills its derived fields (Order, Results,
 // Input.Sources and CountFrom, Function.ForeachInput, ForeachFrom, CountTo
 // and Reach, and the index behind Function). It returns every problem found
@@ -219,6 +223,9 @@ func (v *validator) checkWorkflow() {
 		} else {
 			seen[in.Name] = p
 		}
+		if in.Size < 0 {
+			v.errs.add(v.sub(in, p, "size"), "size must be a non-negative number of bytes (0 = unknown)")
+		}
 		if in.Foreach {
 			v.errs.add(p, "workflow input %q cannot be foreach: it is one value given at invoke; let a function split it with a foreach output", in.Name)
 		}
@@ -245,11 +252,17 @@ func (v *validator) checkFunctions() {
 		}
 		switch f.Runtime {
 		case "", "go", "exec":
-		case "synthetic":
+			if f.Synthetic != nil {
+				v.errs.add(v.sub(f, p, "synthetic"), "synthetic is only for runtime %s (a function without code), not runtime %q", SyntheticRuntime, f.Runtime)
+			}
+		case SyntheticRuntime:
 			if f.Synthetic == nil {
 				v.errs.add(v.sub(f, p, "runtime"), "runtime synthetic needs a synthetic description (seconds, busy, items)")
 			} else if s := f.Synthetic; s.Seconds < 0 || math.IsNaN(s.Seconds) || math.IsInf(s.Seconds, 0) || s.Items < 0 {
-				v.errs.add(v.sub(f, p, "runtime"), "synthetic seconds and items must be non-negative numbers")
+				v.errs.add(v.sub(f, p, "synthetic"), "synthetic seconds and items must be non-negative numbers")
+			}
+			if f.Code != "" {
+				v.errs.add(v.sub(f, p, "code"), "a synthetic function has no code: remove code, or use runtime go or exec")
 			}
 		default:
 			v.errs.add(v.sub(f, p, "runtime"), "unknown runtime %q: use go (a Go main package), exec (an executable) or synthetic", f.Runtime)
@@ -289,6 +302,9 @@ func (v *validator) checkFunctions() {
 				v.errs.add(op, "output %q is defined twice (first at %s)", out.Name, at(first))
 			} else {
 				seenOut[out.Name] = op
+			}
+			if out.Size < 0 {
+				v.errs.add(v.sub(out, op, "size"), "size must be a non-negative number of bytes (0 = unknown)")
 			}
 		}
 	}

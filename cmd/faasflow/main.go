@@ -25,6 +25,7 @@ Usage:
   faasflow cluster down                                   stop it
   faasflow cluster status                                 show its processes and workers
   faasflow validate FILE...                               check workflow files
+  faasflow convert FILE [-o OUT]                          write a workflow (native, DataFlower, v1) as native YAML
   faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...] [--explain]
   faasflow invoke NAME [--input JSON|@file] [--request-id ID] [--async]
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCluster(ctx, rest)
 	case "validate":
 		return cmdValidate(rest)
+	case "convert":
+		return cmdConvert(rest, os.Stdout)
 	case "deploy":
 		return cmdDeploy(ctx, rest)
 	case "invoke":
