@@ -74,7 +74,8 @@ func cmdExperiment(ctx context.Context, args []string) error {
 // files × modes and prints a table (also written as CSV).
 //
 // overhead: end-to-end latency minus the function time along the critical
-// path, p50 over the invocations.
+// path, p50 over the invocations; outputs are sized 0 unless --with-data, so
+// that this is the scheduling overhead alone.
 // data: the time spent moving data, as the p50 latency with the declared
 // output sizes minus the p50 latency of the same workflow with every size 0
 // (synthetic functions only).
@@ -84,6 +85,7 @@ func cmdModeExperiment(ctx context.Context, kind string, args []string) error {
 	n := fs.Int("n", 20, "measured invocations per workflow and mode (after 2 warm-up ones)")
 	scale := fs.Float64("time-scale", 0.01, "multiply synthetic functions' run times by this (overhead does not depend on them)")
 	placement := fs.String("placement", "round-robin", "placement for every deploy")
+	withData := fs.Bool("with-data", false, "overhead: keep the declared output sizes (by default they are 0, so only scheduling is measured)")
 	out := fs.String("out", "results", "directory for results/<time>-<kind>/")
 	gw := fs.String("gateway", "", "gateway URL")
 	files, err := parse(fs, args)
@@ -101,7 +103,7 @@ func cmdModeExperiment(ctx context.Context, kind string, args []string) error {
 	var rows []row
 	for _, file := range files {
 		for _, mode := range strings.Split(*modes, ",") {
-			v, err := measureMode(ctx, client, kind, file, mode, *placement, *scale, *n)
+			v, err := measureMode(ctx, client, kind, file, mode, *placement, *scale, *n, *withData)
 			if err != nil {
 				return fmt.Errorf("%s in %s mode: %w", file, mode, err)
 			}
@@ -127,7 +129,7 @@ func cmdModeExperiment(ctx context.Context, kind string, args []string) error {
 }
 
 // measureMode deploys one workflow in one mode and measures it.
-func measureMode(ctx context.Context, client *api.Client, kind, file, mode, placement string, scale float64, n int) (float64, error) {
+func measureMode(ctx context.Context, client *api.Client, kind, file, mode, placement string, scale float64, n int, withData bool) (float64, error) {
 	load := func(zeroSizes bool) (*workflow.Workflow, error) {
 		wf, err := workflow.LoadFile(file)
 		if err != nil {
@@ -158,7 +160,7 @@ func measureMode(ctx context.Context, client *api.Client, kind, file, mode, plac
 		}
 		return experiments.MeasureOverhead(ctx, client, wf, nil, n, io.Discard)
 	}
-	samples, err := run(false)
+	samples, err := run(kind == "overhead" && !withData)
 	if err != nil {
 		return 0, err
 	}
