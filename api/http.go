@@ -73,11 +73,6 @@ func Post(ctx context.Context, client *http.Client, url string) error {
 	return Do(client, req)
 }
 
-// SendMessage posts m and its value to the worker at baseURL.
-func SendMessage(ctx context.Context, client *http.Client, baseURL string, m *Message, data []byte) error {
-	return PostRaw(ctx, client, baseURL+"/v1/messages", HeaderMessage, m, data)
-}
-
 // WriteJSON writes v as a JSON response.
 func WriteJSON(rw http.ResponseWriter, status int, v any) {
 	rw.Header().Set("Content-Type", "application/json")

@@ -50,6 +50,7 @@ type Gateway struct {
 	log    *slog.Logger
 	ln     net.Listener
 	client *http.Client
+	sender *api.Sender
 
 	mu        sync.Mutex
 	workers   map[string]*api.WorkerInfo
@@ -79,6 +80,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		cfg: cfg, log: log.With("component", "gateway"), ln: ln, client: api.NewHTTPClient(),
 		workers: map[string]*api.WorkerInfo{}, workflows: map[string]*deployed{}, invs: map[string]*invocation{},
 	}
+	g.sender = api.NewSender(g.client)
 	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody)
 	return g, nil
 }

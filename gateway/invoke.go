@@ -129,7 +129,7 @@ func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := api.SendMessage(ctx, g.client, d.dep.Workers[worker], &m, nil); err != nil {
+			if err := g.sender.Send(ctx, d.dep.Workers[worker], &m, nil); err != nil {
 				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s: %w", worker, err))
 			}
 		}()
@@ -158,7 +158,7 @@ func (g *Gateway) deliver(ctx context.Context, inv *invocation, m *api.Message, 
 		go func() {
 			defer wg.Done()
 			url := inv.d.dep.Workers[w]
-			if err := api.SendMessage(ctx, g.client, url, &part, data); err != nil {
+			if err := g.sender.Send(ctx, url, &part, data); err != nil {
 				g.fail(inv, fmt.Errorf("could not deliver %s's output to worker %s at %s: %w", m.From, w, url, err))
 			}
 		}()

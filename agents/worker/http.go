@@ -24,6 +24,7 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/workflows/{name}", w.handleDeploy)
 	mux.HandleFunc("DELETE /v1/workflows/{name}", w.handleRemove)
 	mux.HandleFunc("POST /v1/messages", w.handleMessage)
+	mux.HandleFunc("POST /v1/messages/batch", w.handleBatch)
 	mux.HandleFunc("POST /v1/invocations/{id}/end", w.handleEnd)
 	mux.HandleFunc("GET /v1/runs", w.handleRuns)
 	return mux
@@ -136,6 +137,39 @@ func (w *Worker) handleMessage(rw http.ResponseWriter, r *http.Request) {
 	rw.WriteHeader(http.StatusNoContent)
 }
 
+// handleBatch takes several messages in one request (see api.Sender).
+func (w *Worker) handleBatch(rw http.ResponseWriter, r *http.Request) {
+	body, err := api.ReadBody(rw, r, w.cfg.MaxBody)
+	if err != nil {
+		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	entries, values, err := api.DecodeBatch(body)
+	if err != nil {
+		api.WriteError(rw, http.StatusBadRequest, err)
+		return
+	}
+	var errs []error
+	for i, e := range entries {
+		v := values[i]
+		if len(v) <= engine.DefaultInlineMax {
+			v = bytes.Clone(v) // do not keep the whole batch alive for a small value
+		}
+		if err := w.engine.Deliver(e.Message, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, engine.ErrUnknownWorkflow) {
+			status = http.StatusNotFound
+		}
+		api.WriteError(rw, status, err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
 func (w *Worker) handleEnd(rw http.ResponseWriter, r *http.Request) {
 	w.engine.End(r.PathValue("id"))
 	rw.WriteHeader(http.StatusNoContent)
@@ -171,13 +205,14 @@ func (w *Worker) register(ctx context.Context) error {
 // httpTransport sends engine messages over HTTP.
 type httpTransport struct {
 	client  *http.Client
+	sender  *api.Sender
 	gateway string
 }
 
 var _ engine.Transport = (*httpTransport)(nil)
 
 func (t *httpTransport) Send(ctx context.Context, addr string, m *api.Message, data []byte) error {
-	return api.SendMessage(ctx, t.client, addr, m, data)
+	return t.sender.Send(ctx, addr, m, data)
 }
 
 func (t *httpTransport) Relay(ctx context.Context, m *api.Message, data []byte) error {

@@ -130,7 +130,7 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	client := api.NewHTTPClient()
 	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client,
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
-	tr := &httpTransport{client: client, gateway: cfg.Gateway}
+	tr := &httpTransport{client: client, sender: api.NewSender(client), gateway: cfg.Gateway}
 	var recorder engine.Recorder = rec
 	if cfg.Observer != nil {
 		recorder = teeRecorder{rec, cfg.Observer}
