@@ -146,12 +146,94 @@ func TestGroup(t *testing.T) {
 			want:    map[string]string{"a": "w0", "c": "w0", "b": "w1", "d": "w1"},
 		},
 		{
-			name:    "a slow function puts its path first",
+			// c-d merges first as c is slow, then a-b by the greedy
+			// phase: {a, b} {c, d} sends 4 MB between workers, but
+			// round-robin puts a, c and b, d together and sends 3 MB, so
+			// the guard takes it (TestGroupGuard).
+			name:     "a slow function puts its path first",
+			src:      fan,
+			sizes:    map[string]int64{"a.out": 1e6, "b.out": 3e6, "c.out": 2e6},
+			seconds:  map[string]float64{"c": 10},
+			workers:  slots(2, "w0", "w1"),
+			want:     map[string]string{"a": "w0", "c": "w0", "b": "w1", "d": "w1"},
+			warnings: 1,
+		},
+		{
+			// The same groups on three workers, where round-robin sends
+			// 7 MB.
+			name:    "a slow function puts its path first on three workers",
 			src:     fan,
 			sizes:   map[string]int64{"a.out": 1e6, "b.out": 3e6, "c.out": 2e6},
 			seconds: map[string]float64{"c": 10},
-			workers: slots(2, "w0", "w1"),
-			want:    map[string]string{"c": "w0", "d": "w0", "a": "w1", "b": "w1"},
+			workers: slots(2, "w0", "w1", "w2"),
+			want:    map[string]string{"a": "w0", "b": "w0", "c": "w1", "d": "w1"},
+		},
+		{
+			// slow-join is the critical path; fast's heavy edge is not
+			// on it but the greedy phase keeps it local.
+			name: "heavy data off the critical path stays local",
+			src: `
+name: off
+inputs: {x: slow.in, y: fast.in}
+functions:
+  slow: {inputs: [in], outputs: {out: join.a}}
+  fast: {inputs: [in], outputs: {out: join.b}}
+  join: {inputs: [a, b], outputs: {out: $result}}
+`,
+			sizes:   map[string]int64{"slow.out": 1000, "fast.out": 1e8},
+			seconds: map[string]float64{"slow": 10},
+			workers: slots(3, "w0", "w1"),
+			want:    map[string]string{"slow": "w0", "fast": "w0", "join": "w0"},
+		},
+		{
+			// a1-a2, b1-b2 and c1-c2 fill 2 of 3 slots each: c1 goes
+			// with a2, which it sends to, and c2 with b2.
+			name: "a group that fits no worker whole is split",
+			src: `
+name: split
+inputs: {x: a1.in, y: b1.in, z: c1.in}
+functions:
+  a1: {inputs: [in], outputs: {out: a2.in}}
+  a2: {inputs: [in, side], outputs: {out: $result.a}}
+  b1: {inputs: [in], outputs: {out: b2.in}}
+  b2: {inputs: [in, side], outputs: {out: $result.b}}
+  c1: {inputs: [in], outputs: {out: c2.in, side: a2.side}}
+  c2: {inputs: [in], outputs: {out: $result.c, side: b2.side}}
+`,
+			sizes:   map[string]int64{"a1.out": 1e9, "b1.out": 1e9, "c1.out": 1e6, "c1.side": 5, "c2.side": 7},
+			workers: slots(3, "w0", "w1"),
+			want:    map[string]string{"a1": "w0", "a2": "w0", "c1": "w0", "b1": "w1", "b2": "w1", "c2": "w1"},
+		},
+		{
+			// 9 functions on 3 workers without limits: groups of 3.
+			name: "without limits a group holds an even share",
+			src: `
+name: wide
+inputs: {x: s.in}
+functions:
+  s: {inputs: [in], outputs: {out: [t1.in, t2.in, t3.in, t4.in, t5.in, t6.in, t7.in, t8.in]}}
+  t1: {inputs: [in], outputs: {out: $result.t1}}
+  t2: {inputs: [in], outputs: {out: $result.t2}}
+  t3: {inputs: [in], outputs: {out: $result.t3}}
+  t4: {inputs: [in], outputs: {out: $result.t4}}
+  t5: {inputs: [in], outputs: {out: $result.t5}}
+  t6: {inputs: [in], outputs: {out: $result.t6}}
+  t7: {inputs: [in], outputs: {out: $result.t7}}
+  t8: {inputs: [in], outputs: {out: $result.t8}}
+`,
+			sizes:   map[string]int64{"s.out": 1000},
+			workers: slots(0, "w0", "w1", "w2"),
+			want: map[string]string{"s": "w0", "t1": "w0", "t2": "w0", "t3": "w1", "t4": "w2", "t5": "w1",
+				"t6": "w2", "t7": "w1", "t8": "w2"},
+		},
+		{
+			// The share is at least the longest path: a chain's
+			// functions never run at once.
+			name:    "without limits a chain stays on one worker",
+			src:     chain4,
+			sizes:   map[string]int64{"a.out": 10, "b.out": 10, "c.out": 10},
+			workers: slots(0, "w0", "w1", "w2"),
+			want:    map[string]string{"a": "w0", "b": "w0", "c": "w0", "d": "w0"},
 		},
 		{
 			name:    "foreach map and merge share a worker when only two fit",
@@ -285,9 +367,46 @@ func TestGroupErrors(t *testing.T) {
 	}
 }
 
+func TestGroupGuard(t *testing.T) {
+	sizes := map[string]int64{"a.out": 1e6, "b.out": 3e6, "c.out": 2e6}
+	seconds := map[string]float64{"c": 10}
+	t.Run("round-robin sends less", func(t *testing.T) {
+		wf := parse(t, fan)
+		weigh(t, wf, sizes, seconds, nil, nil)
+		r, err := group(wf, slots(2, "w0", "w1"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.guarded || r.groupBytes != 4e6 || r.rrBytes != 3e6 {
+			t.Errorf("guarded %v, grouping %d bytes, round-robin %d; want true, 4000000, 3000000", r.guarded, r.groupBytes, r.rrBytes)
+		}
+		if want := mustPlace(t, wf, slots(2, "w0", "w1"), RoundRobin); !reflect.DeepEqual(r.table, want) {
+			t.Errorf("got %v, want round-robin's %v", r.table, want)
+		}
+		if len(r.warnings) != 1 || !strings.Contains(r.warnings[0], "placed round-robin") {
+			t.Errorf("warnings %q, want one saying round-robin was placed", r.warnings)
+		}
+	})
+	t.Run("round-robin would overload a worker", func(t *testing.T) {
+		// Round-robin puts a and c (1200 MiB) on w0.
+		wf := parse(t, fan)
+		weigh(t, wf, sizes, seconds, nil, map[string]int{"a": 600, "c": 600, "b": 100, "d": 100})
+		workers := []Worker{{ID: "w0", Slots: 2, MemoryMB: 1000}, {ID: "w1", Slots: 2, MemoryMB: 1000}}
+		r, err := group(wf, workers, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"a": "w0", "b": "w0", "c": "w1", "d": "w1"}
+		if r.guarded || len(r.warnings) > 0 || !reflect.DeepEqual(r.table, want) {
+			t.Errorf("got %v (guarded %v, warnings %q), want %v", r.table, r.guarded, r.warnings, want)
+		}
+	})
+}
+
 // TestGroupBeatsRoundRobin checks on the checked-in workflows that
 // grouping sends no more bytes between 3 workers than round-robin, with
-// and without a slot limit.
+// and without a slot limit, by itself: the guard that falls back to
+// round-robin is not needed.
 func TestGroupBeatsRoundRobin(t *testing.T) {
 	native, err := filepath.Glob("../workflow/testdata/native/*.yaml")
 	if err != nil {
@@ -343,6 +462,14 @@ func TestGroupBeatsRoundRobin(t *testing.T) {
 				if len(exp.Warnings) > 0 {
 					t.Errorf("warnings: %q", exp.Warnings)
 				}
+				r, err := group(wf, workers, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.guarded || r.groupBytes > r.rrBytes {
+					t.Errorf("the guard was needed: grouping alone sends %d bytes between workers, round-robin %d", r.groupBytes, r.rrBytes)
+				}
+				t.Logf("grouping %d bytes between workers, round-robin %d", r.groupBytes, r.rrBytes)
 			})
 		}
 	}
@@ -426,6 +553,9 @@ func TestGroupLayered(t *testing.T) {
 	}
 	if rr := Explain(wf, mustPlace(t, wf, workers, RoundRobin)); exp.CrossBytes > rr.CrossBytes {
 		t.Errorf("grouping sends %d bytes between workers, round-robin %d", exp.CrossBytes, rr.CrossBytes)
+	}
+	if len(exp.Warnings) > 0 {
+		t.Errorf("warnings: %q", exp.Warnings)
 	}
 	t.Logf("grouping: %d cross, %d local bytes; warnings %q", exp.CrossBytes, exp.LocalBytes, exp.Warnings)
 }

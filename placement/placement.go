@@ -25,7 +25,8 @@ type Worker struct {
 	ID string `json:"id"`
 	// Slots is how many function instances the worker runs at once
 	// (0 = unlimited). Grouping keeps a group within the largest worker's
-	// slots and fills workers up to theirs.
+	// slots and fills workers up to theirs; with neither slots nor memory
+	// limited, it keeps to an even share of the functions (see Group).
 	Slots int `json:"slots,omitempty"`
 	// MemoryMB is the worker's memory in MiB for functions (0 = unlimited).
 	MemoryMB int `json:"memory_mb,omitempty"`
