@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -279,6 +280,37 @@ functions:
 	recs, err := c.Client.Invocations(context.Background(), "synth", api.StatusSucceeded, 10)
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("listed %d succeeded invocations (%v), want 2", len(recs), err)
+	}
+	waitFreed(t, c)
+}
+
+// TestFlatV1WorkflowsInAllModes deploys the seven FaaSFlow v1 reference
+// workflows unchanged (their functions become synthetic ones, with the
+// declared output sizes) and runs each to completion in every mode.
+func TestFlatV1WorkflowsInAllModes(t *testing.T) {
+	files, err := filepath.Glob("../../workflow/testdata/flatv1/*.flat_workflow.yaml")
+	if err != nil || len(files) != 7 {
+		t.Fatalf("found %d v1 workflow files (%v), want 7", len(files), err)
+	}
+	c := testcluster.Start(t, testcluster.Options{})
+	for _, file := range files {
+		for _, mode := range api.Modes {
+			wf, err := workflow.LoadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range wf.Functions {
+				f.Synthetic.Seconds *= 0.001 // minutes of sleep in the original
+			}
+			c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf, Mode: mode})
+			inv := c.Invoke(t, wf.Name, nil)
+			if inv.Status != api.StatusSucceeded {
+				t.Fatalf("%s in %s mode: %s: %s", wf.Name, mode, inv.Status, inv.Error)
+			}
+			if len(inv.Result) == 0 {
+				t.Errorf("%s in %s mode: empty result", wf.Name, mode)
+			}
+		}
 	}
 	waitFreed(t, c)
 }
