@@ -41,6 +41,9 @@ func (i *Instance) readLoop() {
 			i.mu.Lock()
 			if i.broken == nil {
 				i.broken = fmt.Errorf("connection to instance lost: %w", err)
+				if errors.Is(err, protocol.ErrTooLarge) {
+					i.broken = fmt.Errorf("the function sent an output too large for this worker: %w", err)
+				}
 			}
 			i.mu.Unlock()
 			return
@@ -119,6 +122,14 @@ func (i *Instance) do(call *Call) Result {
 			}
 			return res
 		case <-i.closed:
+			i.mu.Lock()
+			broken := i.broken
+			i.mu.Unlock()
+			if errors.Is(broken, protocol.ErrTooLarge) {
+				// The instance is alive but sent more than the agent takes.
+				i.proc.Kill()
+				return Result{Err: fmt.Errorf("%w (raise the worker's --max-body, or pass less data)", broken)}
+			}
 			i.proc.Kill()
 			return Result{Err: fmt.Errorf("instance died during the run: %w", i.proc.ExitErr())}
 		case <-timer.C:

@@ -111,6 +111,7 @@ func testRuntimeContract(t *testing.T, newPool func(t *testing.T, cfg runtime.Po
 		{name: "program that never says hello", cfg: runtime.PoolConfig{StartTimeout: 500 * time.Millisecond}, test: testNoHello},
 		{name: "program that exits at once", test: testExitsAtOnce},
 		{name: "program that does not exist", test: testMissingProgram},
+		{name: "output over the size limit", cfg: runtime.PoolConfig{MaxBody: 4 << 10}, test: testOutputTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -761,4 +762,17 @@ func alive(pid int) bool {
 	// it are state and parent PID.
 	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
 	return len(fields) >= 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid())
+}
+
+// testOutputTooLarge: an output bigger than the agent accepts fails the run
+// with an error that says so, and the next run works on a new instance.
+func testOutputTooLarge(t *testing.T, p *runtime.Pool) {
+	spec := fnSpec("noop", 1)
+	res := execute(t, p, spec, newJob("noop", "in", make([]byte, 64<<10)))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "too large") || !strings.Contains(res.Err.Error(), "--max-body") {
+		t.Fatalf("Err = %v, want one saying the output is too large and how to allow it", res.Err)
+	}
+	if res := execute(t, p, spec, newJob("noop", "in", []byte("small"))); res.Err != nil {
+		t.Fatalf("next run: %v", res.Err)
+	}
 }
