@@ -33,21 +33,29 @@ func Workflow(ctx context.Context, wf *workflow.Workflow, dir string) (map[strin
 	byCode := map[string]Artifact{}
 	out := map[string]Artifact{}
 	for _, f := range wf.Functions {
-		if f.Runtime != "go" && f.Runtime != "" {
+		var pack func() (Artifact, error)
+		switch f.Runtime {
+		case "go", "":
+			pack = func() (Artifact, error) { return Go(ctx, f.Code, dir) }
+		case "python":
+			pack = func() (Artifact, error) { return Python(f.Code, dir) }
+		default:
 			continue
 		}
 		if f.Code == "" {
-			return nil, fmt.Errorf("function %s has no code: add `code: ./dir` (a Go main package calling fn.Run) to it in the workflow file", f.Name)
+			return nil, fmt.Errorf("function %s has no code: add `code: ./dir` to it in the workflow file (a Go main package calling fn.Run, or with runtime: python a main.py calling faasflow.run)", f.Name)
 		}
-		a, ok := byCode[f.Code]
+		a, ok := byCode[f.Runtime+":"+f.Code]
 		if !ok {
 			var err error
-			if a, err = Go(ctx, f.Code, dir); err != nil {
+			if a, err = pack(); err != nil {
 				return nil, fmt.Errorf("function %s: %w", f.Name, err)
 			}
-			byCode[f.Code] = a
+			byCode[f.Runtime+":"+f.Code] = a
 		}
-		f.Runtime = "go"
+		if f.Runtime == "" {
+			f.Runtime = "go"
+		}
 		f.Artifact = a.SHA256
 		out[a.SHA256] = a
 	}
@@ -69,12 +77,20 @@ func Go(ctx context.Context, codeDir, dir string) (Artifact, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Artifact{}, fmt.Errorf("go build in %s: %w\n%s", codeDir, err, strings.TrimSpace(string(out)))
 	}
-	sum, err := fileSHA256(tmp.Name())
+	return store(tmp.Name(), dir)
+}
+
+// store moves a built file into dir under its sha256.
+func store(tmp, dir string) (Artifact, error) {
+	sum, err := fileSHA256(tmp)
 	if err != nil {
 		return Artifact{}, err
 	}
 	path := filepath.Join(dir, sum)
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Artifact{}, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return Artifact{}, err
 	}
 	return Artifact{Path: path, SHA256: sum}, nil

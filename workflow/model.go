@@ -66,10 +66,13 @@ const (
 type Function struct {
 	Name string `json:"name"`
 	// Runtime says how the code runs: "go" (a Go main package built with the
-	// fn SDK) or "exec" (a prebuilt executable speaking the instance protocol).
+	// fn SDK), "python" (a directory with a main.py using the faasflow
+	// module), "exec" (a prebuilt executable speaking the instance protocol)
+	// or "synthetic" (no code: see Synthetic).
 	Runtime string `json:"runtime"`
-	// Code is the Go package directory (runtime go) or executable path
-	// (runtime exec); loaders make it absolute. Empty for imported formats
+	// Code is the Go package directory (runtime go), the directory with
+	// main.py (runtime python) or the executable path (runtime exec);
+	// loaders make it absolute. Empty for imported formats
 	// whose code is bound at deploy time.
 	Code string `json:"code,omitempty"`
 	// Artifact is the sha256 (hex) of the executable, set by the CLI when it

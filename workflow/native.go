@@ -87,7 +87,7 @@ func (r *nativeReader) function(p pair) *Function {
 				f.Code = r.codePath(code)
 			}
 		case "runtime":
-			f.Runtime, _ = r.scalar(n, sub, "a runtime (go, exec or synthetic)")
+			f.Runtime, _ = r.scalar(n, sub, "a runtime (go, python, exec or synthetic)")
 		case "synthetic":
 			f.Synthetic = r.synthetic(n, sub)
 		case "timeout":

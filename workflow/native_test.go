@@ -297,8 +297,8 @@ func TestParseNativeErrors(t *testing.T) {
 		},
 		{
 			name: "unknown runtime",
-			src:  "name: x\nfunctions:\n  a:\n    runtime: python\n",
-			want: []wantError{{4, "functions.a.runtime", `unknown runtime "python": use go`}},
+			src:  "name: x\nfunctions:\n  a:\n    runtime: ruby\n",
+			want: []wantError{{4, "functions.a.runtime", `unknown runtime "ruby": use go`}},
 		},
 		{
 			name: "negative numbers",

@@ -251,7 +251,7 @@ func (v *validator) checkFunctions() {
 			}
 		}
 		switch f.Runtime {
-		case "", "go", "exec":
+		case "", "go", "exec", "python":
 			if f.Synthetic != nil {
 				v.errs.add(v.sub(f, p, "synthetic"), "synthetic is only for runtime %s (a function without code), not runtime %q", SyntheticRuntime, f.Runtime)
 			}
@@ -262,10 +262,10 @@ func (v *validator) checkFunctions() {
 				v.errs.add(v.sub(f, p, "synthetic"), "synthetic seconds and items must be non-negative numbers")
 			}
 			if f.Code != "" {
-				v.errs.add(v.sub(f, p, "code"), "a synthetic function has no code: remove code, or use runtime go or exec")
+				v.errs.add(v.sub(f, p, "code"), "a synthetic function has no code: remove code, or use runtime go, python or exec")
 			}
 		default:
-			v.errs.add(v.sub(f, p, "runtime"), "unknown runtime %q: use go (a Go main package), exec (an executable) or synthetic", f.Runtime)
+			v.errs.add(v.sub(f, p, "runtime"), "unknown runtime %q: use go (a Go main package), python (a directory with main.py), exec (an executable) or synthetic", f.Runtime)
 		}
 		if f.CPU < 0 || math.IsNaN(f.CPU) || math.IsInf(f.CPU, 0) {
 			v.errs.add(v.sub(f, p, "cpu"), "cpu must be a non-negative number of cores, such as 0.5 (0 = unlimited)")

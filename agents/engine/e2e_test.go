@@ -314,3 +314,38 @@ func TestFlatV1WorkflowsInAllModes(t *testing.T) {
 	}
 	waitFreed(t, c)
 }
+
+// TestPythonFunctions runs wordcount with its count step in Python: the
+// result must equal a direct count, as with Go. A Python exception fails
+// the invocation with its traceback, and the instance serves the next run.
+func TestPythonFunctions(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	c.Deploy(t, "../../benchmarks/wordcount/workflow-python.yaml", api.DeployRequest{})
+	inv := c.Invoke(t, "wordcount-py", map[string]string{"seed": "5"})
+	if inv.Status != api.StatusSucceeded {
+		t.Fatalf("status %s: %s", inv.Status, inv.Error)
+	}
+	var got wordcount.Result
+	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
+		t.Fatal(err)
+	}
+	var parts []map[string]int
+	for _, text := range wordcount.Texts(5) {
+		parts = append(parts, wordcount.Count(text))
+	}
+	if want := wordcount.Merge(parts); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Python count gives %d words (%d distinct), a direct count %d (%d)", got.Total, got.Distinct, want.Total, want.Distinct)
+	}
+
+	c.Deploy(t, "testdata/pyfail.yaml", api.DeployRequest{})
+	bad := c.Invoke(t, "pyfail", map[string]string{"x": `"raise"`})
+	for _, want := range []string{"function f failed", "Traceback", "ValueError: deliberate error from a Python function"} {
+		if !strings.Contains(bad.Error, want) {
+			t.Errorf("error %q does not mention %q", bad.Error, want)
+		}
+	}
+	if next := c.Invoke(t, "pyfail", map[string]string{"x": `[1, 2]`}); next.Status != api.StatusSucceeded || string(next.Result["out"]) != "[1,2]" {
+		t.Fatalf("next invocation: %s %s %s", next.Status, next.Error, next.Result["out"])
+	}
+	waitFreed(t, c)
+}

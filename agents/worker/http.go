@@ -99,6 +99,12 @@ func (w *Worker) spec(ctx context.Context, wf *workflow.Workflow, f *workflow.Fu
 			return spec, fmt.Errorf("function %s: %w", f.Name, err)
 		}
 		spec.Executable = path
+		if f.Runtime == "python" {
+			if w.cfg.Python == "" {
+				return spec, fmt.Errorf("function %s is written in Python, but this worker found no python3: install it or set --python", f.Name)
+			}
+			spec.Executable, spec.Args = w.cfg.Python, []string{path}
+		}
 	case f.Runtime == "exec" && f.Code != "":
 		spec.Executable = f.Code
 		spec.Key = wf.Name + "/" + f.Name + "@" + f.Code
