@@ -1,10 +1,7 @@
 package workflow
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -110,33 +107,15 @@ func flatV1Name(file string) string {
 // parseYAMLAliases is parseYAML for files with anchors and aliases, which
 // the v1 files use: each alias is replaced by the node it names. The
 // expanded tree is bounded, so that a small hostile file cannot grow huge.
-func parseYAMLAliases(src []byte, file string) (root *yaml.Node, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			root, err = nil, Errors{{File: file, Msg: fmt.Sprintf("cannot parse YAML: %v", p)}}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, Errors{{File: file, Msg: "the file is empty"}}
-		}
-		return nil, Errors{yamlError(file, err)}
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, Errors{{File: file, Line: extra.Line, Msg: "the file has more than one YAML document: keep one (remove the \"---\")"}}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, Errors{yamlError(file, err)}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, Errors{{File: file, Msg: "the file is empty"}}
+func parseYAMLAliases(src []byte, file string) (*yaml.Node, error) {
+	root, err := parseDocument(src, file)
+	if err != nil {
+		return nil, err
 	}
 	r := &nodeReader{file: file}
 	budget := maxAliasNodes
-	if r.expandAliases(doc.Content[0], 0, &budget, map[*yaml.Node]bool{}) {
-		return doc.Content[0], nil
+	if r.expandAliases(root, 0, &budget, map[*yaml.Node]bool{}) {
+		return root, nil
 	}
 	return nil, r.errs.err()
 }

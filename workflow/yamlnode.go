@@ -32,7 +32,22 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAML parses a single YAML document and returns its root node. Syntax
 // errors, empty files, several documents and aliases are reported as Errors.
-func parseYAML(src []byte, file string) (root *yaml.Node, err error) {
+func parseYAML(src []byte, file string) (*yaml.Node, error) {
+	root, err := parseDocument(src, file)
+	if err != nil {
+		return nil, err
+	}
+	r := &nodeReader{file: file}
+	r.noAliases(root, 0)
+	if err := r.errs.err(); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// parseDocument parses a file that must hold exactly one YAML document and
+// returns the document's root node, aliases untouched.
+func parseDocument(src []byte, file string) (root *yaml.Node, err error) {
 	defer func() {
 		// The YAML library should not panic, but a loader must never take
 		// down the process reading a hostile file.
@@ -56,11 +71,6 @@ func parseYAML(src []byte, file string) (root *yaml.Node, err error) {
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, Errors{{File: file, Msg: "the file is empty"}}
-	}
-	r := &nodeReader{file: file}
-	r.noAliases(doc.Content[0], 0)
-	if err := r.errs.err(); err != nil {
-		return nil, err
 	}
 	return doc.Content[0], nil
 }
