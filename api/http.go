@@ -85,6 +85,22 @@ func WriteError(rw http.ResponseWriter, status int, err error) {
 	WriteJSON(rw, status, Error{Error: err.Error()})
 }
 
+// ReadRaw reads a request made by PostRaw: it decodes the JSON in the
+// named header into meta and returns the raw body (at most max bytes). On
+// error it has already answered the request.
+func ReadRaw(rw http.ResponseWriter, r *http.Request, header string, meta any, max int) ([]byte, bool) {
+	if err := json.Unmarshal([]byte(r.Header.Get(header)), meta); err != nil {
+		WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", header, err))
+		return nil, false
+	}
+	body, err := ReadBody(rw, r, max)
+	if err != nil {
+		WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		return nil, false
+	}
+	return body, true
+}
+
 // ReadBody reads a request body of at most max bytes.
 func ReadBody(rw http.ResponseWriter, r *http.Request, max int) ([]byte, error) {
 	if r.ContentLength > int64(max) {

@@ -246,13 +246,8 @@ func (g *Gateway) handleGetArtifact(rw http.ResponseWriter, r *http.Request) {
 // handleReport takes a worker's report; a result value is the body.
 func (g *Gateway) handleReport(rw http.ResponseWriter, r *http.Request) {
 	var rep api.Report
-	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderReport)), &rep); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderReport, err))
-		return
-	}
-	data, err := api.ReadBody(rw, r, g.cfg.MaxBody)
-	if err != nil {
-		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+	data, ok := api.ReadRaw(rw, r, api.HeaderReport, &rep, g.cfg.MaxBody)
+	if !ok {
 		return
 	}
 	if err := g.report(&rep, data); err != nil {
@@ -266,13 +261,8 @@ func (g *Gateway) handleReport(rw http.ResponseWriter, r *http.Request) {
 // value is the body.
 func (g *Gateway) handleRelay(rw http.ResponseWriter, r *http.Request) {
 	var m api.Message
-	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderMessage, err))
-		return
-	}
-	data, err := api.ReadBody(rw, r, g.cfg.MaxBody)
-	if err != nil {
-		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
+	data, ok := api.ReadRaw(rw, r, api.HeaderMessage, &m, g.cfg.MaxBody)
+	if !ok {
 		return
 	}
 	if err := g.relay(&m, data); err != nil {

@@ -123,24 +123,24 @@ func (w *Worker) handleRemove(rw http.ResponseWriter, r *http.Request) {
 // value is the request body.
 func (w *Worker) handleMessage(rw http.ResponseWriter, r *http.Request) {
 	var m api.Message
-	if err := json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", api.HeaderMessage, err))
+	data, ok := api.ReadRaw(rw, r, api.HeaderMessage, &m, w.cfg.MaxBody)
+	if !ok {
 		return
 	}
-	data, err := api.ReadBody(rw, r, w.cfg.MaxBody)
-	if err != nil {
-		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
-		return
+	writeDelivered(rw, w.engine.Deliver(&m, data))
+}
+
+// writeDelivered answers a delivery: 404 when the workflow is not deployed
+// here, so the sender can say so.
+func writeDelivered(rw http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		rw.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, engine.ErrUnknownWorkflow):
+		api.WriteError(rw, http.StatusNotFound, err)
+	default:
+		api.WriteError(rw, http.StatusInternalServerError, err)
 	}
-	if err := w.engine.Deliver(&m, data); err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, engine.ErrUnknownWorkflow) {
-			status = http.StatusNotFound
-		}
-		api.WriteError(rw, status, err)
-		return
-	}
-	rw.WriteHeader(http.StatusNoContent)
 }
 
 // handleBatch takes several messages in one request (see api.Sender).
@@ -165,15 +165,7 @@ func (w *Worker) handleBatch(rw http.ResponseWriter, r *http.Request) {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, engine.ErrUnknownWorkflow) {
-			status = http.StatusNotFound
-		}
-		api.WriteError(rw, status, err)
-		return
-	}
-	rw.WriteHeader(http.StatusNoContent)
+	writeDelivered(rw, errors.Join(errs...))
 }
 
 func (w *Worker) handleEnd(rw http.ResponseWriter, r *http.Request) {
