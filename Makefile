@@ -33,7 +33,7 @@ EXP_WARMUP   ?= 60s
 EXP_HOME     := $(CURDIR)/.faasflow-experiment
 EXP_PORT     ?= 7100
 
-.PHONY: help build test test-e2e check fmt cluster experiment fuzz rss bench clean
+.PHONY: help build test test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -88,6 +88,12 @@ rss: build ## 1000 back-to-back wordcount invocations; gateway and worker RSS af
 
 bench: ## hop-latency benchmark of a 10-function chain (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench 'BenchmarkChain' -benchtime 2000x ./agents/engine/
+
+services-up: ## install and start Redis, CouchDB (pouchdb-server), Kafka and Docker on 127.0.0.1; prints exports
+	./scripts/services/all.sh start
+
+services-down: ## stop the services that services-up started
+	./scripts/services/all.sh stop
 
 clean: ## remove build output
 	rm -rf $(BIN)
