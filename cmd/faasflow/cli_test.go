@@ -240,3 +240,33 @@ func TestCLIValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIResultsDiff: a run within tolerance of its expected results exits
+// 0, one out of tolerance exits non-zero and names the metric.
+func TestCLIResultsDiff(t *testing.T) {
+	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
+	dir := t.TempDir()
+	expected := filepath.Join(dir, "expected.csv")
+	os.WriteFile(expected, []byte("# test baseline\ncount,errors,avg,p50,p90,p95,p99,min,max\n30,0,0.1,0.1,0.12,0.13,0.15,0.08,0.15\n"), 0o644)
+	tests := []struct {
+		name     string
+		summary  string
+		wantCode int
+		wantOut  string
+	}{
+		{name: "within", summary: "30,0,0.11,0.11,0.13,0.14,0.2,0.09,0.2", wantCode: 0, wantOut: "ok"},
+		{name: "slow", summary: "30,0,0.3,0.3,0.4,0.4,0.5,0.2,0.5", wantCode: 1, wantOut: "OUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := filepath.Join(dir, tt.name)
+			os.MkdirAll(run, 0o755)
+			os.WriteFile(filepath.Join(run, "run.json"), []byte(`{"kind": "latency", "workflow": "wordcount"}`), 0o644)
+			os.WriteFile(filepath.Join(run, "summary.csv"), []byte("count,errors,avg,p50,p90,p95,p99,min,max\n"+tt.summary+"\n"), 0o644)
+			out, errOut, code := c.run("results", "diff", run, "--expected", expected, "--tolerances", "../../experiments/tolerances.yaml")
+			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
+				t.Fatalf("exit %d (want %d)\n%s%s", code, tt.wantCode, out, errOut)
+			}
+		})
+	}
+}

@@ -56,18 +56,28 @@ func cmdExperiment(ctx context.Context, args []string) error {
 		return err
 	}
 	s := experiments.Summarize(reqs)
-	dir := filepath.Join(*out, time.Now().Format("20060102-150405")+"-latency-"+cfg.Workflow)
+	started := time.Now()
+	dir := filepath.Join(*out, started.Format("20060102-150405")+"-latency-"+cfg.Workflow)
 	if err := experiments.WriteResults(dir, reqs, s); err != nil {
+		return err
+	}
+	meta := experiments.Meta{Kind: "latency", Workflow: cfg.Workflow, RPM: cfg.RPM, Duration: cfg.Duration.String(),
+		Warmup: cfg.Warmup.String(), RampUp: cfg.RampUp, Started: started.Format(time.RFC3339)}
+	if err := experiments.WriteMeta(dir, meta); err != nil {
 		return err
 	}
 	fmt.Printf("\n%d requests measured, %d errors\n", s.Count, s.Errors)
 	fmt.Printf("latency (s): avg %.3f  p50 %.3f  p90 %.3f  p95 %.3f  p99 %.3f  min %.3f  max %.3f\n",
 		s.Avg, s.P50, s.P90, s.P95, s.P99, s.Min, s.Max)
-	fmt.Printf("results in %s (raw.json, summary.csv)\n", dir)
-	if s.Errors > 0 {
-		return fmt.Errorf("%d requests failed", s.Errors)
+	fmt.Printf("results in %s (raw.json, summary.csv)\n\n", dir)
+	if _, err := os.Stat(expectedFor(meta)); err != nil {
+		fmt.Printf("no expected results at %s to compare with\n", expectedFor(meta))
+		if s.Errors > 0 {
+			return fmt.Errorf("%d requests failed", s.Errors)
+		}
+		return nil
 	}
-	return nil
+	return diffRun(dir, "", defaultTolerances)
 }
 
 // cmdModeExperiment runs the overhead or data experiment over workflow

@@ -33,6 +33,8 @@ Usage:
   faasflow logs [REQUEST_ID] [--process NAME] [-n LINES]  run records, or process logs
   faasflow experiment latency [--workflow W] [--rpm R] [--duration D] [--warmup D]
   faasflow experiment overhead|data FILE... [--modes M,M] [-n N] [--time-scale S]
+  faasflow results diff RUN_DIR [--expected CSV] [--tolerances FILE]
+  faasflow results summarize RAW.json [-o CSV]            summary of raw per-request results
   faasflow version
 
 Environment:
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdLogs(ctx, rest)
 	case "experiment":
 		return cmdExperiment(ctx, rest)
+	case "results":
+		return cmdResults(rest)
 	case "version":
 		fmt.Println(version.Version)
 		return nil
