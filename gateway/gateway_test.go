@@ -179,17 +179,6 @@ func TestInvocationLifecycle(t *testing.T) {
 		t.Fatalf("invocation = %+v", got)
 	}
 	waitFor(t, func() bool {
-		for _, fw := range fakes {
-			fw.mu.Lock()
-			n := len(fw.ended)
-			fw.mu.Unlock()
-			if n != 1 {
-				return false
-			}
-		}
-		return true
-	})
-	waitFor(t, func() bool {
 		inv := g.lookup("r1")
 		inv.mu.Lock()
 		defer inv.mu.Unlock()
@@ -252,6 +241,12 @@ func TestFailureReportEndsInvocation(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("synchronous invoke did not return after the failure report")
 	}
+	// Every worker is told to drop the failed invocation.
+	waitFor(t, func() bool {
+		fakes[0].mu.Lock()
+		defer fakes[0].mu.Unlock()
+		return len(fakes[0].ended) == 1 && fakes[0].ended[0] == "f1"
+	})
 }
 
 // TestRunCompatibility posts the original FaaSFlow/DataFlower body to /run.

@@ -253,22 +253,25 @@ func (inv *invocation) endLocked(status, msg string) {
 	close(inv.done)
 }
 
-// ended tells every worker of the workflow to free the invocation, and
-// moves its result out of memory.
+// ended tells every worker to drop a failed invocation, and moves a large
+// result out of memory.
 func (g *Gateway) ended(inv *invocation) {
 	inv.mu.Lock()
 	info := inv.info
 	inv.mu.Unlock()
 	if info.Status == api.StatusFailed {
+		// Workers free a successful invocation by themselves once all their
+		// functions have run or been skipped; a failed one may have functions
+		// still waiting, so every worker is told to drop it.
 		g.log.Warn("invocation failed", "workflow", info.Workflow, "request_id", info.RequestID, "err", info.Error)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for _, url := range inv.d.dep.Workers {
+				api.Post(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end")
+			}
+		}()
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, url := range inv.d.dep.Workers {
-			api.Post(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end")
-		}
-	}()
 	if resultSize(info.Result) <= memoryResultMax {
 		return
 	}
