@@ -349,3 +349,37 @@ func TestPythonFunctions(t *testing.T) {
 	}
 	waitFreed(t, c)
 }
+
+// TestDataFlowerWordcountUnchanged runs DataFlower's own wordcount workflow
+// file, unchanged, with its templates bound to this project's functions.
+func TestDataFlowerWordcountUnchanged(t *testing.T) {
+	wf, err := workflow.LoadFile("../../workflow/testdata/dataflower/wordcount.workflow_info.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings, err := workflow.LoadBindings("../../benchmarks/wordcount/dataflower.bind.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wf.Bind(bindings); err != nil {
+		t.Fatal(err)
+	}
+	c := testcluster.Start(t, testcluster.Options{})
+	c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
+	inv := c.Invoke(t, "wordcount", map[string]string{"start": "2"})
+	if inv.Status != api.StatusSucceeded {
+		t.Fatalf("status %s: %s", inv.Status, inv.Error)
+	}
+	var got wordcount.Result
+	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
+		t.Fatal(err)
+	}
+	var parts []map[string]int
+	for _, text := range wordcount.Texts(2) {
+		parts = append(parts, wordcount.Count(text))
+	}
+	if want := wordcount.Merge(parts); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %d words (%d distinct), a direct count gives %d (%d)", got.Total, got.Distinct, want.Total, want.Distinct)
+	}
+	waitFreed(t, c)
+}

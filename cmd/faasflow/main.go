@@ -26,7 +26,7 @@ Usage:
   faasflow cluster status                                 show its processes and workers
   faasflow validate FILE...                               check workflow files
   faasflow convert FILE [-o OUT]                          write a workflow (native, DataFlower, v1) as native YAML
-  faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...] [--explain]
+  faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...] [--bind FILE] [--explain]
   faasflow invoke NAME [--input JSON|@file] [--request-id ID] [--async]
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
   faasflow list [workflows|invocations|workers]

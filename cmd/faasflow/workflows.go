@@ -49,6 +49,7 @@ func cmdDeploy(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
 	mode := fs.String("mode", "dataflow", "execution mode: dataflow, workersp or mastersp")
 	place := fs.String("placement", "round-robin", "placement: round-robin, grouping, static, single")
+	bind := fs.String("bind", "", "bindings file giving code to functions the workflow file has none for (DataFlower templates)")
 	explain := fs.Bool("explain", false, "print the placement: functions per worker, edges between workers and their bytes")
 	table := fs.String("table", "", "static placement: fn=worker,fn2=worker (for single: the worker)")
 	gw := fs.String("gateway", "", "gateway URL")
@@ -62,6 +63,15 @@ func cmdDeploy(ctx context.Context, args []string) error {
 	wf, err := workflow.LoadFile(pos[0])
 	if err != nil {
 		return err
+	}
+	if *bind != "" {
+		bindings, err := workflow.LoadBindings(*bind)
+		if err != nil {
+			return err
+		}
+		if err := wf.Bind(bindings); err != nil {
+			return err
+		}
 	}
 	req := &api.DeployRequest{Workflow: wf, Placement: *place, Mode: *mode}
 	if req.Table, err = parseTable(*table, *place); err != nil {
