@@ -119,6 +119,9 @@ type RegisterWorker struct {
 type WorkerInfo struct {
 	RegisterWorker
 	LastSeen time.Time `json:"last_seen"`
+	// Lost is true while the worker misses its heartbeats: new placements
+	// avoid it, and invocations running on it failed.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // Error is the body of every error response.

@@ -57,7 +57,7 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 			return nil, badRequest(fmt.Errorf("function %s: artifact %s was not uploaded: PUT it to /v1/artifacts/{sha256} first", f.Name, f.Artifact))
 		}
 	}
-	workers := g.workerList()
+	workers := g.liveWorkers()
 	pws := make([]placement.Worker, len(workers))
 	urls := make(map[string]string, len(workers))
 	for i, w := range workers {

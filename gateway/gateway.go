@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +32,9 @@ type Config struct {
 	Keep int
 	// MaxBody bounds a request or result body in bytes (default 256 MiB).
 	MaxBody int
+	// LostAfter is how long a worker may miss heartbeats before it is
+	// declared lost (default 3s; workers beat every second).
+	LostAfter time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -41,6 +46,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = 256 << 20
+	}
+	if c.LostAfter <= 0 {
+		c.LostAfter = 3 * time.Second
 	}
 }
 
@@ -93,6 +101,7 @@ func (g *Gateway) URL() string { return "http://" + g.Addr() }
 
 // Run serves until ctx ends.
 func (g *Gateway) Run(ctx context.Context) error {
+	go g.watchWorkers(ctx)
 	err := api.Serve(ctx, g.ln, g.Handler())
 	g.log.Info("gateway stopped")
 	return err
@@ -109,8 +118,12 @@ func (g *Gateway) registerWorker(r api.RegisterWorker) {
 		g.workerIDs = append(g.workerIDs, r.ID)
 		g.log.Info("worker registered", "worker", r.ID, "url", r.URL, "slots", r.Slots, "memory_mb", r.MemoryMB)
 	}
+	if w.Lost {
+		g.log.Info("lost worker is back", "worker", r.ID, "url", r.URL)
+	}
 	w.RegisterWorker = r
 	w.LastSeen = time.Now()
+	w.Lost = false
 }
 
 // workerList returns the registered workers in registration order.
@@ -122,4 +135,57 @@ func (g *Gateway) workerList() []api.WorkerInfo {
 		out = append(out, *g.workers[id])
 	}
 	return out
+}
+
+// liveWorkers returns the workers that are not lost, in registration order.
+func (g *Gateway) liveWorkers() []api.WorkerInfo {
+	var out []api.WorkerInfo
+	for _, w := range g.workerList() {
+		if !w.Lost {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// watchWorkers declares workers lost when they miss their heartbeats and
+// fails the invocations that were running on them.
+func (g *Gateway) watchWorkers(ctx context.Context) {
+	tick := time.NewTicker(g.cfg.LostAfter / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			var lost []api.WorkerInfo
+			g.mu.Lock()
+			for _, w := range g.workers {
+				if !w.Lost && now.Sub(w.LastSeen) > g.cfg.LostAfter {
+					w.Lost = true
+					lost = append(lost, *w)
+				}
+			}
+			g.mu.Unlock()
+			for _, w := range lost {
+				g.log.Warn("worker lost: no heartbeat", "worker", w.ID, "url", w.URL, "last_seen", w.LastSeen)
+				g.failRunningOn(w)
+			}
+		}
+	}
+}
+
+// failRunningOn fails every running invocation with a function placed on w.
+func (g *Gateway) failRunningOn(w api.WorkerInfo) {
+	g.mu.Lock()
+	var affected []*invocation
+	for _, inv := range g.invs {
+		if slices.Contains(slices.Collect(maps.Values(inv.d.dep.Placement)), w.ID) {
+			affected = append(affected, inv)
+		}
+	}
+	g.mu.Unlock()
+	for _, inv := range affected {
+		g.fail(inv, fmt.Errorf("worker lost: %s (%s) stopped answering heartbeats for %s", w.ID, w.URL, g.cfg.LostAfter))
+	}
 }

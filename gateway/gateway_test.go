@@ -70,7 +70,12 @@ functions:
 `
 
 func newTestGateway(t *testing.T, workers int) (*Gateway, *httptest.Server, []*fakeWorker) {
-	g, err := New(Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return newTestGatewayConfig(t, workers, Config{})
+}
+
+func newTestGatewayConfig(t *testing.T, workers int, cfg Config) (*Gateway, *httptest.Server, []*fakeWorker) {
+	cfg.Listen, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	g, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,5 +319,52 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLostWorker: a worker that misses its heartbeats is declared lost, the
+// invocations running on it fail with "worker lost", new placements avoid
+// it, and it rejoins when it beats again.
+func TestLostWorker(t *testing.T) {
+	g, srv, fakes := newTestGatewayConfig(t, 2, Config{LostAfter: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.watchWorkers(ctx)
+	beat := func(id string, fw *fakeWorker) {
+		g.registerWorker(api.RegisterWorker{ID: id, URL: fw.srv.URL})
+	}
+	go func() { // w0 keeps beating, w1 falls silent
+		for ctx.Err() == nil {
+			beat("w0", fakes[0])
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	client := api.NewClient(srv.URL)
+	if _, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep), Placement: "static", Table: map[string]string{"a": "w0", "b": "w1"}}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	inv, err := client.Invoke(ctx, "two", &api.InvokeRequest{RequestID: "l1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != api.StatusFailed || !strings.Contains(inv.Error, "worker lost: w1") {
+		t.Fatalf("invocation = %+v, want failed with worker lost", inv)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("loss took %s to detect, want about 300ms", took)
+	}
+	info, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Placement["a"] != "w0" || info.Placement["b"] != "w0" {
+		t.Fatalf("placement %v uses the lost worker", info.Placement)
+	}
+	beat("w1", fakes[1])
+	for _, w := range g.workerList() {
+		if w.Lost {
+			t.Fatalf("worker %s still lost after beating again", w.ID)
+		}
 	}
 }

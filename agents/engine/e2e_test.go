@@ -383,3 +383,29 @@ func TestDataFlowerWordcountUnchanged(t *testing.T) {
 	}
 	waitFreed(t, c)
 }
+
+// TestWorkerLostMidRun stops the worker running a long function: the
+// gateway notices the missing heartbeats within a few seconds and fails the
+// invocation with "worker lost" instead of letting it hang.
+func TestWorkerLostMidRun(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Workers: 2})
+	c.Deploy(t, "../../benchmarks/faults/workflow-sleep.yaml", api.DeployRequest{Placement: "single", Table: map[string]string{"*": "worker-1"}})
+	ctx := context.Background()
+	inv, err := c.Client.Invoke(ctx, "faults-sleep", &api.InvokeRequest{Async: true, Input: map[string]json.RawMessage{"seconds": json.RawMessage("30")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	stopped := time.Now()
+	c.StopWorker(1)
+	got, err := c.Client.Invocation(ctx, inv.RequestID, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != api.StatusFailed || !strings.Contains(got.Error, "worker lost: worker-1") {
+		t.Fatalf("invocation = %+v, want failed with worker lost", got)
+	}
+	if took := time.Since(stopped); took > 5*time.Second {
+		t.Errorf("loss detected after %s, want within 5s", took)
+	}
+}

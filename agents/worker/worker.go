@@ -178,8 +178,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	return err
 }
 
+// HeartbeatInterval is how often a worker registers again with the
+// gateway: its heartbeat, which also lets a restarted gateway learn of it.
+const HeartbeatInterval = time.Second
+
 // registerLoop tells the gateway about this worker, at start and then
-// periodically so that a restarted gateway learns of it again.
+// every HeartbeatInterval.
 func (w *Worker) registerLoop(ctx context.Context) {
 	delay := 100 * time.Millisecond
 	registered := false
@@ -188,10 +192,13 @@ func (w *Worker) registerLoop(ctx context.Context) {
 		switch {
 		case err == nil && !registered:
 			w.log.Info("registered with gateway", "gateway", w.cfg.Gateway)
-			registered, delay = true, 5*time.Second
+			registered, delay = true, HeartbeatInterval
 		case err != nil && registered:
 			w.log.Warn("gateway unreachable", "gateway", w.cfg.Gateway, "err", err)
 			registered, delay = false, 500*time.Millisecond
+		}
+		if err != nil && !registered {
+			delay = min(delay*2, 2*time.Second)
 		}
 		select {
 		case <-ctx.Done():

@@ -31,6 +31,7 @@ type Cluster struct {
 	Client  *api.Client
 	dir     string
 	cancel  context.CancelFunc
+	stops   []context.CancelFunc // one per worker
 	wg      sync.WaitGroup
 }
 
@@ -81,7 +82,9 @@ func Start(tb testing.TB, opt Options) *Cluster {
 			tb.Fatal(err)
 		}
 		c.Workers = append(c.Workers, w)
-		c.run(func() error { return w.Run(ctx) })
+		wctx, stop := context.WithCancel(ctx)
+		c.stops = append(c.stops, stop)
+		c.run(func() error { return w.Run(wctx) })
 	}
 	c.Client = api.NewClient(gw.URL())
 	deadline := time.Now().Add(10 * time.Second)
@@ -132,6 +135,10 @@ func (c *Cluster) stop() {
 	c.wg.Wait()
 	os.RemoveAll(c.dir)
 }
+
+// StopWorker stops worker i as a crash would look to the rest of the
+// cluster: it stops answering and stops beating, and its instances die.
+func (c *Cluster) StopWorker(i int) { c.stops[i]() }
 
 // Deploy loads a workflow file (or directory), builds its Go functions,
 // uploads them and deploys it with req's placement and mode (zero values
