@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,7 +83,7 @@ func (g *Gateway) handleDeploy(rw http.ResponseWriter, r *http.Request) {
 func (g *Gateway) handleListWorkflows(rw http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	out := make([]api.WorkflowInfo, 0, len(g.workflows))
-	for _, name := range sortedKeys(g.workflows) {
+	for _, name := range slices.Sorted(maps.Keys(g.workflows)) {
 		out = append(out, g.workflows[name].info)
 	}
 	g.mu.Unlock()
@@ -350,5 +352,3 @@ func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
-
-func pathEscape(s string) string { return url.PathEscape(s) }

@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -267,8 +267,8 @@ func (g *Gateway) ended(inv *invocation) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			for _, url := range inv.d.dep.Workers {
-				api.Post(ctx, g.client, url+"/v1/invocations/"+pathEscape(info.RequestID)+"/end")
+			for _, base := range inv.d.dep.Workers {
+				api.Post(ctx, g.client, base+"/v1/invocations/"+url.PathEscape(info.RequestID)+"/end")
 			}
 		}()
 	}
@@ -394,14 +394,4 @@ func newRequestID() string {
 	var b [12]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
