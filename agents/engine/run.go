@@ -94,9 +94,10 @@ func (e *Engine) execute(pr *pendingRun) {
 		outs[i] = protocol.OutSpec{Name: o.Name, Foreach: o.Foreach}
 	}
 	var res runtime.Result
-	var at *attempt
+	var last *attempt
 	for try := 0; ; try++ {
-		at = &attempt{posted: map[string]bool{}, items: map[string]int{}, values: map[string][]byte{}}
+		at := &attempt{posted: map[string]bool{}, items: map[string]int{}, values: map[string][]byte{}}
+		last = at
 		deadline := time.Now().Add(f.EffectiveTimeout())
 		if inv.deadline.Before(deadline) {
 			deadline = inv.deadline
@@ -133,7 +134,7 @@ func (e *Engine) execute(pr *pendingRun) {
 	if res.Err != nil {
 		fx.fail = &failure{function: f.Name, err: describeRunError(f, res.Err)}
 	} else {
-		e.completed(pr, at, fx)
+		e.completed(pr, last, fx)
 	}
 	inv.mu.Lock()
 	if !inv.ended {
