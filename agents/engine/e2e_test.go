@@ -388,7 +388,7 @@ func TestDataFlowerWordcountUnchanged(t *testing.T) {
 // gateway notices the missing heartbeats within a few seconds and fails the
 // invocation with "worker lost" instead of letting it hang.
 func TestWorkerLostMidRun(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{Workers: 2})
+	c := testcluster.Start(t, testcluster.Options{Workers: 2, LostAfter: 3 * time.Second})
 	c.Deploy(t, "../../benchmarks/faults/workflow-sleep.yaml", api.DeployRequest{Placement: "single", Table: map[string]string{"*": "worker-1"}})
 	ctx := context.Background()
 	inv, err := c.Client.Invoke(ctx, "faults-sleep", &api.InvokeRequest{Async: true, Input: map[string]json.RawMessage{"seconds": json.RawMessage("30")}})

@@ -41,6 +41,10 @@ type Options struct {
 	KeepAlive time.Duration   // worker instance keep-alive (default theirs)
 	Logs      io.Writer       // default: discarded
 	Observer  engine.Recorder // receives every run record of every worker
+	// LostAfter is the gateway's heartbeat limit. Default 10s: tests run
+	// under the race detector on two cores, where a live worker's beat can
+	// be late; tests of worker loss set it lower.
+	LostAfter time.Duration
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -62,7 +66,10 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	c := &Cluster{dir: dir, cancel: cancel}
 	tb.Cleanup(c.stop)
 
-	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw")}, log)
+	if opt.LostAfter <= 0 {
+		opt.LostAfter = 10 * time.Second
+	}
+	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw"), LostAfter: opt.LostAfter}, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
