@@ -94,3 +94,28 @@ func TestSenderBatchesBursts(t *testing.T) {
 		t.Fatalf("%d requests for %d messages: nothing was batched", requests, n)
 	}
 }
+
+// FuzzDecodeBatch: any body a peer sends decodes or fails cleanly, and a
+// decoded batch's values lie inside the body.
+func FuzzDecodeBatch(f *testing.F) {
+	good, _ := EncodeBatch([]BatchEntry{{Message: &Message{Invocation: "a"}, Len: 2}}, func(int) []byte { return []byte("hi") }, 2)
+	f.Add(good)
+	f.Add([]byte{0, 0, 0, 2, '[', ']'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		entries, values, err := DecodeBatch(body)
+		if err != nil {
+			return
+		}
+		total := 0
+		for i, e := range entries {
+			if len(values[i]) != e.Len {
+				t.Fatalf("entry %d: value of %d bytes, index says %d", i, len(values[i]), e.Len)
+			}
+			total += e.Len
+		}
+		if total > len(body) {
+			t.Fatalf("values total %d bytes in a body of %d", total, len(body))
+		}
+	})
+}
