@@ -174,8 +174,8 @@ func Summarize(reqs []*Request) Summary {
 	for _, l := range lat {
 		sum += l
 	}
-	at := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	s.Avg, s.P50, s.P90, s.P95, s.P99 = sum/float64(len(lat)), at(0.50), at(0.90), at(0.95), at(0.99)
+	s.Avg = sum / float64(len(lat))
+	s.P50, s.P90, s.P95, s.P99 = Percentile(lat, 0.50), Percentile(lat, 0.90), Percentile(lat, 0.95), Percentile(lat, 0.99)
 	s.Min, s.Max = lat[0], lat[len(lat)-1]
 	return s
 }

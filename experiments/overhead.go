@@ -99,10 +99,16 @@ func runTimes(ctx context.Context, client *api.Client, id string) (map[string][]
 
 // Median returns the median of xs (0 for none).
 func Median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
-	return s[len(s)/2]
+	return Percentile(s, 0.5)
+}
+
+// Percentile returns the p-quantile (0–1) of sorted values: the value at
+// rank p·n, the convention of every figure this project reports (0 for none).
+func Percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/benchmarks/chain"
+	"github.com/faasflow/faasflow-go/experiments"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
 	"github.com/faasflow/faasflow-go/workflow"
 )
@@ -52,13 +53,6 @@ func (h *hopRecorder) hops(n int) []float64 {
 		}
 	}
 	return out
-}
-
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }
 
 // loadChain writes the n-function no-op chain to a temporary file and loads it.
@@ -130,13 +124,13 @@ func BenchmarkChainHop(b *testing.B) {
 			hops := rec.hops(n)
 			sort.Float64s(hops)
 			sort.Float64s(e2e)
-			p50, p99 := percentile(hops, 0.50)*1e6, percentile(hops, 0.99)*1e6
+			p50, p99 := experiments.Percentile(hops, 0.50)*1e6, experiments.Percentile(hops, 0.99)*1e6
 			b.ReportMetric(p50, "p50-hop-µs")
 			b.ReportMetric(p99, "p99-hop-µs")
-			b.ReportMetric(percentile(e2e, 0.5)*1e3, "p50-e2e-ms")
+			b.ReportMetric(experiments.Percentile(e2e, 0.5)*1e3, "p50-e2e-ms")
 			b.ReportMetric(p50/base, "p50-hop/http-rtt")
 			b.Logf("%s: %d hops; hop p50 %.0f µs, p99 %.0f µs; e2e p50 %.2f ms; loopback HTTP round trip p50 %.0f µs",
-				tt.name, len(hops), p50, p99, percentile(e2e, 0.5)*1e3, base)
+				tt.name, len(hops), p50, p99, experiments.Percentile(e2e, 0.5)*1e3, base)
 		})
 	}
 }
@@ -168,5 +162,5 @@ func loopbackRoundTrip(b *testing.B, n int) float64 {
 		d = append(d, float64(time.Since(t0).Microseconds()))
 	}
 	sort.Float64s(d)
-	return percentile(d, 0.5)
+	return experiments.Percentile(d, 0.5)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/build"
+	"github.com/faasflow/faasflow-go/experiments"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -176,8 +177,7 @@ func invokeRepeatedly(ctx context.Context, client *api.Client, name string, req 
 	if req.RequestID != "" || req.Async {
 		return usagef("--repeat cannot be combined with --request-id or --async")
 	}
-	var lat []float64
-	failed := 0
+	var reqs []*experiments.Request
 	var lastErr string
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
@@ -186,23 +186,15 @@ func invokeRepeatedly(ctx context.Context, client *api.Client, name string, req 
 			return fmt.Errorf("invocation %d of %d: %w", i+1, n, err)
 		}
 		if inv.Status != api.StatusSucceeded {
-			failed++
 			lastErr = inv.Error
-			continue
 		}
-		lat = append(lat, inv.Latency)
+		reqs = append(reqs, &experiments.Request{Latency: inv.Latency, Status: inv.Status})
 	}
-	sort.Float64s(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
+	s := experiments.Summarize(reqs)
 	fmt.Printf("%d invocations of %s in %.1fs: %d succeeded, %d failed; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		n, name, time.Since(t0).Seconds(), len(lat), failed, pct(0.50)*1e3, pct(0.99)*1e3, pct(1)*1e3)
-	if failed > 0 {
-		return fmt.Errorf("%d invocations failed; the last with: %s", failed, lastErr)
+		n, name, time.Since(t0).Seconds(), s.Count, s.Errors, s.P50*1e3, s.P99*1e3, s.Max*1e3)
+	if s.Errors > 0 {
+		return fmt.Errorf("%d invocations failed; the last with: %s", s.Errors, lastErr)
 	}
 	return nil
 }
