@@ -36,6 +36,20 @@ func waitFreed(t *testing.T, c *testcluster.Cluster) {
 	}
 }
 
+// checkWordcount fails the test unless inv's result is the direct count
+// of the texts of seed.
+func checkWordcount(t *testing.T, inv *api.Invocation, seed uint64, what string) {
+	t.Helper()
+	var got wordcount.Result
+	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
+		t.Fatalf("%s, seed %d: decode result: %v", what, seed, err)
+	}
+	if want := wordcount.Direct(seed); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s, seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
+			what, seed, got.Total, got.Distinct, want.Total, want.Distinct)
+	}
+}
+
 func TestWordcountMatchesDirectCount(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	for _, mode := range api.Modes {
@@ -45,19 +59,7 @@ func TestWordcountMatchesDirectCount(t *testing.T) {
 		if inv.Status != api.StatusSucceeded {
 			t.Fatalf("%s, seed %d: status %s: %s", mode, seed, inv.Status, inv.Error)
 		}
-		var got wordcount.Result
-		if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
-			t.Fatalf("decode result: %v", err)
-		}
-		var parts []map[string]int
-		for _, text := range wordcount.Texts(seed) {
-			parts = append(parts, wordcount.Count(text))
-		}
-		want := wordcount.Merge(parts)
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s, seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
-				mode, seed, got.Total, got.Distinct, want.Total, want.Distinct)
-		}
+		checkWordcount(t, inv, seed, mode)
 	}
 	waitFreed(t, c)
 }
@@ -325,17 +327,7 @@ func TestPythonFunctions(t *testing.T) {
 	if inv.Status != api.StatusSucceeded {
 		t.Fatalf("status %s: %s", inv.Status, inv.Error)
 	}
-	var got wordcount.Result
-	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
-		t.Fatal(err)
-	}
-	var parts []map[string]int
-	for _, text := range wordcount.Texts(5) {
-		parts = append(parts, wordcount.Count(text))
-	}
-	if want := wordcount.Merge(parts); !reflect.DeepEqual(got, want) {
-		t.Fatalf("Python count gives %d words (%d distinct), a direct count %d (%d)", got.Total, got.Distinct, want.Total, want.Distinct)
-	}
+	checkWordcount(t, inv, 5, "count in Python")
 
 	c.Deploy(t, "testdata/pyfail.yaml", api.DeployRequest{})
 	bad := c.Invoke(t, "pyfail", map[string]string{"x": `"raise"`})
@@ -370,17 +362,7 @@ func TestDataFlowerWordcountUnchanged(t *testing.T) {
 	if inv.Status != api.StatusSucceeded {
 		t.Fatalf("status %s: %s", inv.Status, inv.Error)
 	}
-	var got wordcount.Result
-	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
-		t.Fatal(err)
-	}
-	var parts []map[string]int
-	for _, text := range wordcount.Texts(2) {
-		parts = append(parts, wordcount.Count(text))
-	}
-	if want := wordcount.Merge(parts); !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %d words (%d distinct), a direct count gives %d (%d)", got.Total, got.Distinct, want.Total, want.Distinct)
-	}
+	checkWordcount(t, inv, 2, "DataFlower file")
 	waitFreed(t, c)
 }
 

@@ -111,11 +111,7 @@ func TestCLIClusterWordcount(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("invoke printed something that is not the result: %v\n%s", err, out)
 	}
-	var parts []map[string]int
-	for _, text := range wordcount.Texts(3) {
-		parts = append(parts, wordcount.Count(text))
-	}
-	if want := wordcount.Merge(parts); got.Res.Total != want.Total || got.Res.Distinct != want.Distinct || fmt.Sprint(got.Res.Top) != fmt.Sprint(want.Top) {
+	if want := wordcount.Direct(3); got.Res.Total != want.Total || got.Res.Distinct != want.Distinct || fmt.Sprint(got.Res.Top) != fmt.Sprint(want.Top) {
 		t.Fatalf("wordcount result: %d words, %d distinct, top %v; a direct count gives %d, %d, %v",
 			got.Res.Total, got.Res.Distinct, got.Res.Top, want.Total, want.Distinct, want.Top)
 	}
