@@ -27,6 +27,8 @@ type deployed struct {
 	info api.WorkflowInfo
 	// starters are workers running functions without inputs.
 	starters []string
+	// uses holds the workers that run at least one of its functions.
+	uses map[string]bool
 }
 
 // deploy validates a deploy request, places the workflow and installs it
@@ -100,7 +102,10 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		return nil, fmt.Errorf("deploy %s: %w", wf.Name, err)
 	}
 
-	d := &deployed{dep: dep}
+	d := &deployed{dep: dep, uses: map[string]bool{}}
+	for _, w := range table {
+		d.uses[w] = true
+	}
 	starters := map[string]bool{}
 	for _, f := range wf.Functions {
 		if len(f.Inputs) == 0 {

@@ -10,12 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -180,7 +178,7 @@ func (g *Gateway) failRunningOn(w api.WorkerInfo) {
 	g.mu.Lock()
 	var affected []*invocation
 	for _, inv := range g.invs {
-		if slices.Contains(slices.Collect(maps.Values(inv.d.dep.Placement)), w.ID) {
+		if inv.d.uses[w.ID] {
 			affected = append(affected, inv)
 		}
 	}
