@@ -33,7 +33,7 @@ EXP_WARMUP   ?= 60s
 EXP_HOME     := $(CURDIR)/.faasflow-experiment
 EXP_PORT     ?= 7100
 
-.PHONY: help build test test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
+.PHONY: help build test test-unit test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -43,8 +43,12 @@ build: ## build faasflow, faasflow-gateway and faasflow-worker into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
-test: ## run all tests (unit and in-process end-to-end)
-	@echo "==> test"
+test: ## run all tests; first starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
+	@echo "==> services"
+	@eval "$$(./scripts/services/all.sh start)" && echo "==> test" && $(GO) test $(TEST_FLAGS) ./...
+
+test-unit: ## run the tests without starting services (the integration tests skip, saying what to start)
+	@echo "==> test (no services)"
 	$(GO) test $(TEST_FLAGS) ./...
 
 test-e2e: build ## run the CLI end-to-end test against a real local cluster

@@ -52,6 +52,20 @@ type Message struct {
 	Index   int               `json:"index"`
 	Count   int               `json:"count,omitempty"`
 	Targets []workflow.Target `json:"targets,omitempty"`
+	// Ref, when set, says the value waits in a store instead of riding
+	// with the message.
+	Ref *DataRef `json:"ref,omitempty"`
+	// SentNS is when the producer sent the message, in Unix nanoseconds
+	// (for hop latency).
+	SentNS int64 `json:"sent_ns,omitempty"`
+}
+
+// DataRef locates a value in a store.
+type DataRef struct {
+	// Tier is the store's tier name ("direct", "kafka", "couchdb").
+	Tier string `json:"tier"`
+	Key  string `json:"key"`
+	Size int64  `json:"size"`
 }
 
 // Report tells the gateway about a result value or a failure.

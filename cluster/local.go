@@ -36,6 +36,31 @@ type LocalConfig struct {
 	WorkerPort  int
 	// KeepAlive is passed to workers (0 = their default).
 	KeepAlive time.Duration
+	// Data is the data profile and the services it uses.
+	Data DataConfig
+}
+
+// DataConfig chooses the cluster's data profile: "embedded" (default; no
+// services) or "full" (Redis, Kafka and CouchDB at the given addresses).
+type DataConfig struct {
+	Profile    string
+	Redis      string // host:port
+	Kafka      string // host:port[,host:port...]
+	CouchDB    string // URL
+	RemoteTier string // overrides the profile's remote tier: direct, kafka, couchdb
+}
+
+// workerArgs returns the worker flags for the data profile.
+func (d DataConfig) workerArgs() []string {
+	var args []string
+	for _, f := range [][2]string{
+		{"--data-profile", d.Profile}, {"--redis", d.Redis}, {"--kafka", d.Kafka}, {"--couchdb", d.CouchDB}, {"--remote", d.RemoteTier},
+	} {
+		if f[1] != "" {
+			args = append(args, f[0], f[1])
+		}
+	}
+	return args
 }
 
 // State is what `cluster up` remembers about a running cluster.
@@ -139,7 +164,11 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 		os.Remove(filepath.Join(cfg.StateDir, stateFile))
 		return nil, err
 	}
-	if err := start("gateway", gwBin, "--listen", gwAddr, "--data-dir", filepath.Join(dataDir, "gateway")); err != nil {
+	gwArgs := []string{"--listen", gwAddr, "--data-dir", filepath.Join(dataDir, "gateway")}
+	if cfg.Data.Profile == "full" && cfg.Data.CouchDB != "" {
+		gwArgs = append(gwArgs, "--couchdb", cfg.Data.CouchDB)
+	}
+	if err := start("gateway", gwBin, gwArgs...); err != nil {
 		return fail(err)
 	}
 	s.Processes[0].Listen = gwAddr
@@ -149,6 +178,7 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 		if cfg.KeepAlive > 0 {
 			args = append(args, "--keep-alive", cfg.KeepAlive.String())
 		}
+		args = append(args, cfg.Data.workerArgs()...)
 		if err := start(id, wkBin, args...); err != nil {
 			return fail(err)
 		}

@@ -18,13 +18,16 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/telemetry"
 )
 
 // Config configures a gateway.
 type Config struct {
 	// Listen is the HTTP API's address (default 127.0.0.1:7000).
 	Listen string
-	// DataDir holds uploaded artifacts and finished invocations' results.
+	// DataDir holds uploaded artifacts, finished invocations' results, and
+	// invocations.jsonl: one telemetry.Invocation record per ended
+	// invocation.
 	DataDir string
 	// Keep is how many invocations are remembered, oldest forgotten first (default 10000).
 	Keep int
@@ -33,6 +36,13 @@ type Config struct {
 	// LostAfter is how long a worker may miss heartbeats before it is
 	// declared lost (default 3s; workers beat every second).
 	LostAfter time.Duration
+	// Sink, when set, also receives one telemetry.Invocation record per
+	// ended invocation (FaaSFlow writes them to CouchDB's "results"
+	// database). The caller owns it: close it after Run returns.
+	Sink InvocationSink
+	// Metrics are observed as invocations end and served on GET /metrics;
+	// when nil, New makes a set of its own.
+	Metrics *telemetry.Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -58,6 +68,11 @@ type Gateway struct {
 	client *http.Client
 	sender *api.Sender
 
+	metrics   *telemetry.Metrics
+	records   *telemetry.JSONLSink // <data dir>/invocations.jsonl
+	closeOnce sync.Once
+	closeErr  error
+
 	mu        sync.Mutex
 	workers   map[string]*api.WorkerInfo
 	workerIDs []string // in registration order
@@ -78,12 +93,25 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 			return nil, fmt.Errorf("create gateway data directory: %w", err)
 		}
 	}
+	records, err := telemetry.NewJSONLSink(filepath.Join(cfg.DataDir, "invocations.jsonl"), log)
+	if err != nil {
+		return nil, fmt.Errorf("gateway invocation records: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		records.Close()
 		return nil, fmt.Errorf("listen on %s: %w (is another gateway running? set --listen)", cfg.Listen, err)
+	}
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = telemetry.NewMetrics()
+	}
+	if err := metrics.RegisterSink("invocations_jsonl", records); err != nil {
+		log.Warn("invocations.jsonl counts are not in /metrics", "component", "gateway", "err", err)
 	}
 	g := &Gateway{
 		cfg: cfg, log: log.With("component", "gateway"), ln: ln, client: api.NewHTTPClient(),
+		metrics: metrics, records: records,
 		workers: map[string]*api.WorkerInfo{}, workflows: map[string]*deployed{}, invs: map[string]*invocation{},
 	}
 	g.sender = api.NewSender(g.client)
@@ -97,13 +125,31 @@ func (g *Gateway) Addr() string { return g.ln.Addr().String() }
 // URL is the gateway's base URL.
 func (g *Gateway) URL() string { return "http://" + g.Addr() }
 
-// Run serves until ctx ends.
+// Run serves until ctx ends, then closes the gateway.
 func (g *Gateway) Run(ctx context.Context) error {
 	go g.watchWorkers(ctx)
 	err := api.Serve(ctx, g.ln, g.Handler())
+	if cerr := g.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	g.log.Info("gateway stopped")
 	return err
 }
+
+// Close flushes and closes the invocation records file. Run calls it when
+// it returns; a gateway served some other way (tests) calls it itself.
+// Invocations ending later are not recorded in the file.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		if err := g.records.Close(); err != nil {
+			g.closeErr = fmt.Errorf("close gateway invocation records: %w", err)
+		}
+	})
+	return g.closeErr
+}
+
+// Metrics are the gateway's metrics, served on GET /metrics.
+func (g *Gateway) Metrics() *telemetry.Metrics { return g.metrics }
 
 // registerWorker adds or refreshes a worker.
 func (g *Gateway) registerWorker(r api.RegisterWorker) {

@@ -80,6 +80,7 @@ func newTestGatewayConfig(t *testing.T, workers int, cfg Config) (*Gateway, *htt
 		t.Fatal(err)
 	}
 	g.ln.Close() // served through httptest instead
+	t.Cleanup(func() { g.Close() })
 	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(srv.Close)
 	var fakes []*fakeWorker

@@ -23,6 +23,7 @@ import (
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", g.handleHealth)
+	mux.Handle("GET /metrics", g.metrics.Handler())
 	mux.HandleFunc("GET /v1/workers", g.handleWorkers)
 	mux.HandleFunc("POST /v1/workflows", g.handleDeploy)
 	mux.HandleFunc("GET /v1/workflows", g.handleListWorkflows)

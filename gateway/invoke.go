@@ -31,6 +31,7 @@ type invocation struct {
 	info    api.Invocation
 	start   time.Time
 	pending map[string]*resultKey // result keys not yet resolved
+	end     time.Time             // when it ended; zero while running
 	result  map[string]json.RawMessage
 	timer   *time.Timer
 	stored  bool // result written to disk and dropped from memory
@@ -238,10 +239,13 @@ func (g *Gateway) fail(inv *invocation, err error) {
 	g.ended(inv)
 }
 
+// endLocked marks the invocation ended; the caller then calls g.ended,
+// which wakes those waiting on done.
 func (inv *invocation) endLocked(status, msg string) {
+	inv.end = time.Now()
 	inv.info.Status = status
 	inv.info.Error = msg
-	inv.info.Latency = time.Since(inv.start).Seconds()
+	inv.info.Latency = inv.end.Sub(inv.start).Seconds()
 	if status == api.StatusSucceeded {
 		inv.info.Result = inv.result
 	}
@@ -250,15 +254,19 @@ func (inv *invocation) endLocked(status, msg string) {
 	if inv.timer != nil {
 		inv.timer.Stop()
 	}
-	close(inv.done)
 }
 
-// ended tells every worker to drop a failed invocation, and moves a large
-// result out of memory.
+// ended records an invocation that has just ended (telemetry record and
+// metrics, before the caller is answered, so /metrics agrees with the
+// answers), wakes those waiting for it, tells every worker to drop it if it
+// failed, and moves a large result out of memory.
 func (g *Gateway) ended(inv *invocation) {
 	inv.mu.Lock()
 	info := inv.info
+	start, end := inv.start, inv.end
 	inv.mu.Unlock()
+	g.recordEnd(inv.d.info.Mode, &info, start, end)
+	close(inv.done)
 	if info.Status == api.StatusFailed {
 		// Workers free a successful invocation by themselves once all their
 		// functions have run or been skipped; a failed one may have functions

@@ -27,8 +27,19 @@ import (
 )
 
 // DefaultInlineMax is the largest value sent inline with its notification;
-// larger ones go through the store.
+// larger ones go through the stores.
 const DefaultInlineMax = 16 << 10
+
+// Stores is an engine's data plane (the rule of docs/design.md): values up
+// to Config.InlineMax ride inline; larger ones wait in Local for consumers
+// on this worker, or go through Remote to consumers on other workers.
+type Stores struct {
+	// Local holds values for consumers on this worker (memory or Redis).
+	Local store.Store
+	// Remote carries values to other workers (direct, Kafka or CouchDB);
+	// nil sends them inline with the message.
+	Remote store.Store
+}
 
 // Transport carries messages to other workers and reports to the gateway.
 type Transport interface {
@@ -53,20 +64,31 @@ type Recorder interface {
 // RunRecord describes one run of a function, with FaaSFlow's field names
 // where it has them. Times are Unix seconds.
 type RunRecord struct {
-	RequestID string  `json:"request_id"`
-	Workflow  string  `json:"workflow"`
-	Function  string  `json:"function"`
-	Worker    string  `json:"worker"`
-	Index     int     `json:"index"`
-	Phase     string  `json:"phase"`
-	Time      float64 `json:"time"`
-	Fire      float64 `json:"fire"`
-	St        float64 `json:"st"`
-	Ed        float64 `json:"ed"`
-	CPU       float64 `json:"cpu"`
-	BytesIn   int64   `json:"bytes_in"`
-	BytesOut  int64   `json:"bytes_out"`
-	Tier      string  `json:"tier"`
+	RequestID string `json:"request_id"`
+	// TemplateName and BlockName are FaaSFlow's names for the workflow and
+	// the function.
+	TemplateName string  `json:"template_name"`
+	BlockName    string  `json:"block_name"`
+	Workflow     string  `json:"workflow"`
+	Function     string  `json:"function"`
+	Worker       string  `json:"worker"`
+	Index        int     `json:"index"`
+	Phase        string  `json:"phase"`
+	Time         float64 `json:"time"`
+	Fire         float64 `json:"fire"`
+	St           float64 `json:"st"`
+	Ed           float64 `json:"ed"`
+	CPU          float64 `json:"cpu"`
+	BytesIn      int64   `json:"bytes_in"`
+	BytesOut     int64   `json:"bytes_out"`
+	// Tier is the tier that brought most of the input bytes; Tiers has the
+	// input bytes by tier ("inline", "memory", "redis", "direct", "kafka",
+	// "couchdb").
+	Tier  string           `json:"tier"`
+	Tiers map[string]int64 `json:"tiers,omitempty"`
+	// Hop is the time in seconds from the last input being sent to the
+	// function firing.
+	Hop       float64 `json:"hop"`
 	ColdStart bool    `json:"cold_start,omitempty"`
 	// Queued is the time in seconds from firing to having an instance.
 	Queued  float64 `json:"queued"`
@@ -84,6 +106,10 @@ type Config struct {
 	// TombstoneTTL is how long an ended invocation's ID is remembered so late
 	// messages are dropped instead of starting it again (default 1m).
 	TombstoneTTL time.Duration
+	// RemoteGrace is how long after an invocation ends here its values in
+	// the remote store are kept for consumers still reading them (default
+	// 30s). Values are normally freed earlier, by their last reader.
+	RemoteGrace time.Duration
 }
 
 // Engine runs the functions of deployed workflows placed on this worker.
@@ -92,9 +118,11 @@ type Engine struct {
 	log   *slog.Logger
 	exec  Executor
 	tr    Transport
-	store *store.Memory
-	rec   Recorder
-	runID atomic.Uint64
+	local store.Store
+	// remote is nil when values to other workers go inline.
+	remote store.Store
+	rec    Recorder
+	runID  atomic.Uint64
 
 	mu    sync.Mutex
 	deps  map[string]*deployment
@@ -113,15 +141,21 @@ type deployment struct {
 }
 
 // New returns an engine. rec may be nil.
-func New(cfg Config, exec Executor, tr Transport, st *store.Memory, rec Recorder, log *slog.Logger) *Engine {
+func New(cfg Config, exec Executor, tr Transport, st Stores, rec Recorder, log *slog.Logger) *Engine {
 	if cfg.InlineMax <= 0 {
 		cfg.InlineMax = DefaultInlineMax
 	}
 	if cfg.TombstoneTTL <= 0 {
 		cfg.TombstoneTTL = time.Minute
 	}
+	if cfg.RemoteGrace <= 0 {
+		cfg.RemoteGrace = 30 * time.Second
+	}
+	if st.Local == nil {
+		st.Local = store.NewMemory()
+	}
 	e := &Engine{
-		cfg: cfg, log: log.With("component", "engine"), exec: exec, tr: tr, store: st, rec: rec,
+		cfg: cfg, log: log.With("component", "engine"), exec: exec, tr: tr, local: st.Local, remote: st.Remote, rec: rec,
 		deps: map[string]*deployment{}, invs: map[string]*invocation{}, ended: map[string]time.Time{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -174,19 +208,40 @@ var ErrUnknownWorkflow = fmt.Errorf("workflow is not deployed on this worker")
 // Deliver takes a message for functions on this worker. It returns
 // ErrUnknownWorkflow (wrapped) when the workflow is not deployed here.
 // Messages for invocations that already ended are dropped.
+//
+// A message whose value waits in the remote store (m.Ref) is accepted at
+// once and its value fetched in the background; a failed fetch fails the
+// invocation.
 func (e *Engine) Deliver(m *api.Message, data []byte) error {
 	inv, err := e.invocation(m)
 	if err != nil || inv == nil {
 		return err
 	}
+	if m.Ref != nil {
+		go e.fetchRemote(inv, m)
+		return nil
+	}
+	e.receive(inv, m, data, "inline")
+	return nil
+}
+
+// receive holds m's value for its targets here and handles m. via names
+// the tier that brought the value to this worker.
+func (e *Engine) receive(inv *invocation, m *api.Message, data []byte, via string) {
+	d, err := e.hold(inv, m, data, via)
+	if err != nil {
+		e.fail(inv, &failure{function: m.From, err: err})
+		return
+	}
 	fx := &effects{}
 	inv.mu.Lock()
 	if !inv.ended {
-		inv.receive(e, m, data, fx)
+		inv.receive(e, m, d, fx)
+	} else {
+		e.release(d)
 	}
 	inv.mu.Unlock()
 	e.apply(inv, fx)
-	return nil
 }
 
 // invocation finds or starts the state of m's invocation; nil when it ended.
@@ -232,7 +287,23 @@ func (e *Engine) End(id string) {
 	inv.mu.Lock()
 	inv.finish()
 	inv.mu.Unlock()
-	e.store.DropInvocation(id)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.local.DropInvocation(ctx, id); err != nil {
+		e.log.Warn("drop the invocation's local values", "invocation", id, "err", err)
+	}
+	if e.remote != nil && inv.putRemote.Load() {
+		time.AfterFunc(e.cfg.RemoteGrace, func() { e.dropRemote(id) })
+	}
+}
+
+// dropRemote deletes what the invocation left in the remote store.
+func (e *Engine) dropRemote(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.remote.DropInvocation(ctx, id); err != nil {
+		e.log.Warn("drop the invocation's remote values", "invocation", id, "tier", store.TierOf(e.remote), "err", err)
+	}
 }
 
 // Active reports how many invocations hold state on this worker.
@@ -242,8 +313,14 @@ func (e *Engine) Active() int {
 	return len(e.invs)
 }
 
-// Held reports the values the engine's store still holds for invocations.
-func (e *Engine) Held() (items int, bytes int64) { return e.store.Stats() }
+// Held reports the values the local store still holds for invocations,
+// when the store can tell (the memory store can).
+func (e *Engine) Held() (items int, bytes int64) {
+	if s, ok := e.local.(interface{ Stats() (int, int64) }); ok {
+		return s.Stats()
+	}
+	return 0, 0
+}
 
 // sweep forgets tombstones older than the TTL.
 func (e *Engine) sweep() {

@@ -12,6 +12,7 @@ import (
 	"github.com/faasflow/faasflow-go/api"
 
 	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/fn/protocol"
 	"github.com/faasflow/faasflow-go/workflow"
 	"github.com/faasflow/faasflow-go/workflow/expr"
@@ -29,14 +30,18 @@ type pendingRun struct {
 	owned  []string // store keys this run releases when it ends
 	held   map[string]bool
 	bytes  int64
+	tiers  map[string]int64 // input bytes by the tier that brought them
+	sent   int64            // when the last input was sent, Unix ns
 }
 
 // newRun moves the function's input data into a run. A map function's
 // shared inputs stay with the function (every item's run reads them).
 func (inv *invocation) newRun(fs *fnState, index int, item *datum) *pendingRun {
-	pr := &pendingRun{inv: inv, fs: fs, index: index, fired: time.Now(), held: map[string]bool{}}
+	pr := &pendingRun{inv: inv, fs: fs, index: index, fired: time.Now(), held: map[string]bool{}, tiers: map[string]int64{}}
 	add := func(d *datum, own bool) protocol.Datum {
 		pr.bytes += int64(d.size)
+		pr.tiers[d.via] += int64(d.size)
+		pr.sent = max(pr.sent, d.sent)
 		if d.key != "" {
 			pr.held[d.key] = true
 			if own {
@@ -128,7 +133,7 @@ func (e *Engine) execute(pr *pendingRun) {
 		e.log.Info("retrying failed run", "invocation", inv.id, "function", f.Name, "attempt", try+1, "err", res.Err)
 	}
 	for _, key := range pr.owned {
-		e.store.Release(key)
+		e.releaseKey(key)
 	}
 	fx := &effects{}
 	if res.Err != nil {
@@ -165,11 +170,11 @@ func (pr *pendingRun) fetch(e *Engine) func(string) ([]byte, error) {
 		if !pr.held[key] {
 			return nil, fmt.Errorf("input %s does not belong to this run", key)
 		}
-		data, ok := e.store.Get(key)
-		if !ok {
+		data, err := e.readLocal(key)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("input %s is no longer held: the invocation ended", key)
 		}
-		return data, nil
+		return data, err
 	}
 }
 
@@ -382,59 +387,115 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 		return nil
 	}
 	byWorker := map[string][]workflow.Target{}
-	var order []string
+	var remote []string
 	for _, t := range s.targets {
 		if t.Function == workflow.ResultFunction {
 			e.report(inv, s, t)
 			continue
 		}
 		w := dep.Placement[t.Function]
-		if _, ok := byWorker[w]; !ok {
-			order = append(order, w)
+		if _, ok := byWorker[w]; !ok && w != e.cfg.Worker {
+			remote = append(remote, w)
 		}
 		byWorker[w] = append(byWorker[w], t)
 	}
-	var local *effects
-	for _, w := range order {
-		m := &api.Message{
+	message := func(w string) *api.Message {
+		return &api.Message{
 			Invocation: inv.id, Workflow: dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
 			From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: byWorker[w],
+			SentNS: time.Now().UnixNano(),
 		}
-		if w == e.cfg.Worker {
-			local = &effects{}
-			inv.mu.Lock()
-			if !inv.ended {
-				inv.receive(e, m, s.data, local)
-			}
-			inv.mu.Unlock()
-			continue
+	}
+	if len(remote) > 0 {
+		go e.sendRemote(inv, s, remote, message)
+	}
+	if len(byWorker[e.cfg.Worker]) == 0 {
+		return nil
+	}
+	m := message(e.cfg.Worker)
+	d, err := e.hold(inv, m, s.data, "")
+	if err != nil {
+		return &effects{fail: &failure{function: s.from, err: err}}
+	}
+	local := &effects{}
+	inv.mu.Lock()
+	if !inv.ended {
+		inv.receive(e, m, d, local)
+	} else {
+		e.release(d)
+	}
+	inv.mu.Unlock()
+	return local
+}
+
+// sendRemote sends s to other workers: its value inline when small or when
+// there is no remote store, else written once to the remote store for all
+// of them.
+func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message func(w string) *api.Message) {
+	var ref *api.DataRef
+	data := s.data
+	if e.remote != nil && len(data) > e.cfg.InlineMax {
+		var err error
+		if ref, err = e.putRemote(inv, s.from, data, len(workers)); err != nil {
+			e.fail(inv, &failure{function: s.from, err: err})
+			return
 		}
-		addr := dep.Workers[w]
+		data = nil
+	}
+	for _, w := range workers {
+		m := message(w)
+		m.Ref = ref
+		addr := inv.dep.Workers[w]
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
 			defer cancel()
-			if err := e.tr.Send(ctx, addr, m, s.data); err != nil {
+			if err := e.tr.Send(ctx, addr, m, data); err != nil {
 				e.fail(inv, &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)})
 			}
 		}()
 	}
-	return local
 }
 
 // relay hands s to the gateway, which triggers its targets (master-side
-// scheduling): every completion takes a round trip through the master.
+// scheduling): every completion takes a round trip through the master, and
+// large values go through the remote store even to consumers on this
+// worker. Result values stay inline: the gateway keeps them.
 func (e *Engine) relay(inv *invocation, s *send) {
 	m := &api.Message{
 		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
 		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: s.targets,
+		SentNS: time.Now().UnixNano(),
 	}
 	go func() {
+		data := s.data
+		if workers, results := targetWorkers(inv.dep, s.targets); e.remote != nil && len(data) > e.cfg.InlineMax && !results {
+			ref, err := e.putRemote(inv, s.from, data, workers)
+			if err != nil {
+				e.fail(inv, &failure{function: s.from, err: err})
+				return
+			}
+			m.Ref, data = ref, nil
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
 		defer cancel()
-		if err := e.tr.Relay(ctx, m, s.data); err != nil {
+		if err := e.tr.Relay(ctx, m, data); err != nil {
 			e.fail(inv, &failure{function: s.from, err: fmt.Errorf("hand output of %s to the gateway: %w", s.from, err)})
 		}
 	}()
+}
+
+// targetWorkers counts the workers that run targets, and says whether any
+// target is a result key.
+func targetWorkers(dep *deployment, targets []workflow.Target) (workers int, results bool) {
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.Function == workflow.ResultFunction {
+			results = true
+			continue
+		}
+		seen[dep.Placement[t.Function]] = true
+	}
+	return len(seen), results
 }
 
 // report sends a result value (or skip) to the gateway.
@@ -474,8 +535,12 @@ func (e *Engine) record(pr *pendingRun, at *attempt, res runtime.Result, try int
 		RequestID: pr.inv.id, Workflow: pr.inv.dep.Workflow.Name, Function: pr.fs.f.Name, Worker: e.cfg.Worker,
 		Index: pr.index, Phase: "run", Time: float64(time.Now().UnixNano()) / ns, Fire: float64(pr.fired.UnixNano()) / ns,
 		St: float64(res.Done.StartNS) / ns, Ed: float64(res.Done.EndNS) / ns, CPU: float64(res.Done.CPUNS) / ns,
-		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: tierOf(pr), ColdStart: res.ColdStart, Queued: res.Queued.Seconds(),
-		Attempt: try + 1, Status: "ok",
+		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: mainTier(pr.tiers), Tiers: pr.tiers, ColdStart: res.ColdStart,
+		Queued: res.Queued.Seconds(), Attempt: try + 1, Status: "ok",
+		TemplateName: pr.inv.dep.Workflow.Name, BlockName: pr.fs.f.Name,
+	}
+	if pr.sent > 0 {
+		r.Hop = float64(pr.fired.UnixNano()-pr.sent) / ns
 	}
 	if res.Err != nil {
 		r.Status, r.Error = "failed", firstLine(res.Err.Error())
@@ -483,11 +548,16 @@ func (e *Engine) record(pr *pendingRun, at *attempt, res runtime.Result, try int
 	e.rec.Record(r)
 }
 
-func tierOf(pr *pendingRun) string {
-	if len(pr.held) > 0 {
-		return "memory"
+// mainTier returns the tier that brought the most bytes ("inline" for a
+// run without inputs).
+func mainTier(tiers map[string]int64) string {
+	best, n := "inline", int64(-1)
+	for t, b := range tiers {
+		if b > n || (b == n && t < best) {
+			best, n = t, b
+		}
 	}
-	return "inline"
+	return best
 }
 
 func firstLine(s string) string {

@@ -3,11 +3,11 @@ package engine
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
 
-	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -18,6 +18,10 @@ type invocation struct {
 	dep      *deployment
 	deadline time.Time
 	timer    *time.Timer
+
+	// putRemote is set once a value of this invocation went to the remote
+	// store, which then needs cleaning when the invocation ends.
+	putRemote atomic.Bool
 
 	mu         sync.Mutex
 	ended      bool
@@ -51,14 +55,6 @@ type slot struct {
 	// For a list input:
 	items map[int]*datum
 	count int // -1 until known
-}
-
-// datum is a value held for a consumer: inline bytes, or a key in the
-// store owning one reference.
-type datum struct {
-	inline []byte
-	key    string
-	size   int
 }
 
 func newInvocation(id string, dep *deployment, deadline time.Time) *invocation {
@@ -116,24 +112,18 @@ func (inv *invocation) startZeroInput(e *Engine, fx *effects) {
 	}
 }
 
-// receive handles a message whose targets are all on this worker.
-func (inv *invocation) receive(e *Engine, m *api.Message, data []byte, fx *effects) {
+// receive handles a message whose targets are all on this worker; shared
+// is its value (see Engine.hold), nil for messages without one.
+func (inv *invocation) receive(e *Engine, m *api.Message, shared *datum, fx *effects) {
 	if m.Kind == api.KindStart {
 		inv.startZeroInput(e, fx)
 		return
-	}
-	var shared *datum
-	if m.Kind == api.KindValue || m.Kind == api.KindItem {
-		shared = &datum{inline: data, size: len(data)}
-		if len(data) > e.cfg.InlineMax {
-			shared = &datum{key: e.store.Put(inv.id, data, len(m.Targets)), size: len(data)}
-		}
 	}
 	for _, t := range m.Targets {
 		fs := inv.funcs[t.Function]
 		if fs == nil {
 			e.log.Warn("message for a function not placed here", "invocation", inv.id, "target", t.String())
-			shared.release(e.store)
+			e.release(shared)
 			continue
 		}
 		switch m.Kind {
@@ -149,27 +139,21 @@ func (inv *invocation) receive(e *Engine, m *api.Message, data []byte, fx *effec
 	}
 }
 
-func (d *datum) release(st *store.Memory) {
-	if d != nil && d.key != "" {
-		st.Release(d.key)
-	}
-}
-
 func (inv *invocation) value(e *Engine, fs *fnState, from, input string, index int, d *datum, fx *effects) {
 	s := fs.slots[input]
 	if s == nil || fs.resolved {
-		d.release(e.store)
+		e.release(d)
 		return
 	}
 	if s.in.List {
 		if _, dup := s.items[index]; dup || s.dead {
-			d.release(e.store)
+			e.release(d)
 			return
 		}
 		s.items[index] = d
 	} else {
 		if s.have {
-			d.release(e.store) // the first value wins
+			e.release(d) // the first value wins
 			return
 		}
 		s.have, s.val = true, d
@@ -179,11 +163,11 @@ func (inv *invocation) value(e *Engine, fs *fnState, from, input string, index i
 
 func (inv *invocation) item(e *Engine, fs *fnState, index int, d *datum, fx *effects) {
 	if !fs.f.IsMap() || fs.resolved {
-		d.release(e.store)
+		e.release(d)
 		return
 	}
 	if _, dup := fs.items[index]; dup {
-		d.release(e.store) // a retried producer posts its items again
+		e.release(d) // a retried producer posts its items again
 		return
 	}
 	fs.items[index] = d
@@ -298,15 +282,15 @@ func (inv *invocation) resolve(e *Engine, fs *fnState, fx *effects) {
 	}
 	fs.resolved = true
 	for _, s := range fs.slots {
-		s.val.release(e.store)
+		e.release(s.val)
 		s.val = nil
 		for _, d := range s.items {
-			d.release(e.store)
+			e.release(d)
 		}
 		s.items = nil
 	}
 	for _, d := range fs.items {
-		d.release(e.store)
+		e.release(d)
 	}
 	fs.items = nil
 	inv.unresolved--

@@ -1,99 +1,251 @@
-// Package store holds data that functions exchange on a worker: values too
-// large to ride inline with a notification wait here until their consumers
-// read them.
 package store
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"sync"
+	"time"
 )
 
-// Memory is the agent's in-memory store. Each value is reference-counted by
-// its number of readers and deleted when the last one releases it; values
-// are also indexed by invocation so that everything an invocation left
-// behind can be dropped when it ends. It is safe for concurrent use.
+// MemoryConfig configures a Memory store.
+type MemoryConfig struct {
+	// Cap is the most bytes held in memory; a value that does not fit goes
+	// to a file in SpillDir instead. 0 means no cap.
+	Cap int64
+	// TTL moves values held in memory longer than this to SpillDir, so a
+	// slow consumer does not pin memory. 0 means never.
+	TTL time.Duration
+	// SpillDir is where spilled values are written. It is needed when Cap
+	// or TTL is set; New creates it.
+	SpillDir string
+}
+
+// Memory is the agent's local store: values live in its memory, or in
+// files once past the cap or the TTL. It is safe for concurrent use.
 type Memory struct {
+	cfg MemoryConfig
+
 	mu    sync.Mutex
 	seq   uint64
 	items map[string]*entry
 	byInv map[string]map[string]struct{}
-	bytes int64
+	mem   int64 // bytes held in memory
+	disk  int64 // bytes held in spill files
+
+	stop chan struct{}
+	done chan struct{}
 }
 
 type entry struct {
-	data []byte
+	key  string
+	data []byte // nil when the value is in file
+	file string
+	size int64
 	refs int
 	inv  string
+	at   time.Time
 }
 
-// NewMemory returns an empty store.
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty store with no cap and no TTL.
 func NewMemory() *Memory {
-	return &Memory{items: map[string]*entry{}, byInv: map[string]map[string]struct{}{}}
+	m, _ := NewMemoryWith(MemoryConfig{})
+	return m
 }
 
-// Put stores data for invocation inv with refs readers and returns its key.
-// The store keeps data without copying it: the caller must not change it.
-// With refs <= 0 nothing is stored and the key is "".
-func (m *Memory) Put(inv string, data []byte, refs int) string {
+// NewMemoryWith returns an empty store configured by cfg.
+func NewMemoryWith(cfg MemoryConfig) (*Memory, error) {
+	if (cfg.Cap > 0 || cfg.TTL > 0) && cfg.SpillDir == "" {
+		return nil, errors.New("memory store: a cap or TTL needs a spill directory")
+	}
+	if cfg.SpillDir != "" {
+		if err := os.MkdirAll(cfg.SpillDir, 0o700); err != nil {
+			return nil, fmt.Errorf("memory store: create spill directory: %w", err)
+		}
+	}
+	m := &Memory{cfg: cfg, items: map[string]*entry{}, byInv: map[string]map[string]struct{}{}}
+	if cfg.TTL > 0 {
+		m.stop, m.done = make(chan struct{}), make(chan struct{})
+		go m.expire()
+	}
+	return m, nil
+}
+
+// Tier reports "memory".
+func (m *Memory) Tier() string { return "memory" }
+
+// Put stores the value for inv with refs readers. A value given with Bytes
+// is kept without copying. With refs <= 0 nothing is stored and the key is "".
+func (m *Memory) Put(ctx context.Context, inv string, refs int, r io.Reader) (string, error) {
 	if refs <= 0 {
-		return ""
+		return "", nil
+	}
+	e := &entry{refs: refs, inv: inv, at: time.Now()}
+	if br, ok := r.(*byteReader); ok && m.fits(int64(len(br.b))) {
+		e.data = br.b
+	} else if err := m.read(e, r); err != nil {
+		return "", err
+	}
+	e.size = int64(len(e.data))
+	if e.file != "" {
+		st, err := os.Stat(e.file)
+		if err != nil {
+			return "", fmt.Errorf("memory store: %w", err)
+		}
+		e.size = st.Size()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seq++
 	key := inv + "/" + strconv.FormatUint(m.seq, 10)
-	m.items[key] = &entry{data: data, refs: refs, inv: inv}
+	e.key = key
+	m.items[key] = e
 	keys := m.byInv[inv]
 	if keys == nil {
 		keys = map[string]struct{}{}
 		m.byInv[inv] = keys
 	}
 	keys[key] = struct{}{}
-	m.bytes += int64(len(data))
-	return key
+	if e.file != "" {
+		m.disk += e.size
+	} else {
+		m.mem += e.size
+	}
+	return key, nil
 }
 
-// Get returns the value under key; ok is false when the key is unknown or
-// its value was already released by all readers or dropped.
-func (m *Memory) Get(key string) (data []byte, ok bool) {
+// fits reports whether n more bytes fit under the cap now.
+func (m *Memory) fits(n int64) bool {
+	if m.cfg.Cap <= 0 {
+		return true
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.mem+n <= m.cfg.Cap
+}
+
+// read fills e from r: in memory while it fits under the cap, then in a
+// spill file holding everything read so far and the rest.
+func (m *Memory) read(e *entry, r io.Reader) error {
+	if m.cfg.Cap <= 0 {
+		data, err := io.ReadAll(r)
+		e.data = data
+		return err
+	}
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(chunk)
+		buf.Write(chunk[:n])
+		if err == io.EOF {
+			if m.fits(int64(buf.Len())) {
+				e.data = buf.Bytes()
+				return nil
+			}
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if !m.fits(int64(buf.Len())) {
+			break
+		}
+	}
+	f, err := os.CreateTemp(m.cfg.SpillDir, "value-*")
+	if err != nil {
+		return fmt.Errorf("memory store: spill: %w", err)
+	}
+	e.file = f.Name()
+	_, err = io.Copy(f, io.MultiReader(&buf, r))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(e.file)
+		return fmt.Errorf("memory store: spill: %w", err)
+	}
+	return nil
+}
+
+// Open returns a reader of the value under key.
+func (m *Memory) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	m.mu.Lock()
 	e, ok := m.items[key]
+	if !ok {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("memory store: %s: %w", key, ErrNotFound)
+	}
+	data, file := e.data, e.file
+	m.mu.Unlock()
+	if file == "" {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	// An open file stays readable even if the value is released meanwhile.
+	f, err := os.Open(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("memory store: %s: %w", key, ErrNotFound)
+	}
+	return f, err
+}
+
+// Get returns the value under key as a slice, without copying when it is in
+// memory; the caller must not change it. ok is false when it is not held.
+func (m *Memory) Get(key string) (data []byte, ok bool) {
+	m.mu.Lock()
+	e, ok := m.items[key]
+	if ok && e.file == "" {
+		m.mu.Unlock()
+		return e.data, true
+	}
+	m.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	return e.data, true
+	data, err := ReadAll(context.Background(), m, key)
+	return data, err == nil
 }
 
 // Release gives up one reader's reference; the value is deleted with the
-// last one. Releasing an unknown key does nothing.
-func (m *Memory) Release(key string) {
+// last one.
+func (m *Memory) Release(ctx context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.items[key]
 	if !ok {
-		return
+		return nil
 	}
 	e.refs--
 	if e.refs <= 0 {
 		m.deleteLocked(key, e)
 	}
+	return nil
 }
 
-// DropInvocation deletes every value of invocation inv, whatever its
-// reference count.
-func (m *Memory) DropInvocation(inv string) {
+// DropInvocation deletes every value of inv, whatever its reference count.
+func (m *Memory) DropInvocation(ctx context.Context, inv string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for key := range m.byInv[inv] {
 		m.deleteLocked(key, m.items[key])
 	}
 	delete(m.byInv, inv)
+	return nil
 }
 
 func (m *Memory) deleteLocked(key string, e *entry) {
 	delete(m.items, key)
-	m.bytes -= int64(len(e.data))
+	if e.file != "" {
+		m.disk -= e.size
+		os.Remove(e.file)
+	} else {
+		m.mem -= e.size
+	}
 	if keys := m.byInv[e.inv]; keys != nil {
 		delete(keys, key)
 		if len(keys) == 0 {
@@ -102,9 +254,80 @@ func (m *Memory) deleteLocked(key string, e *entry) {
 	}
 }
 
-// Stats reports the number of values held and their total size in bytes.
+// expire moves values older than the TTL to disk until Close.
+func (m *Memory) expire() {
+	defer close(m.done)
+	tick := time.NewTicker(max(m.cfg.TTL/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case now := <-tick.C:
+			m.spillOlder(now.Add(-m.cfg.TTL))
+		}
+	}
+}
+
+// spillOlder writes values put before t to files.
+func (m *Memory) spillOlder(t time.Time) {
+	m.mu.Lock()
+	var old []*entry
+	for _, e := range m.items {
+		if e.file == "" && e.at.Before(t) && e.size > 0 {
+			old = append(old, e)
+		}
+	}
+	m.mu.Unlock()
+	for _, e := range old {
+		f, err := os.CreateTemp(m.cfg.SpillDir, "value-*")
+		if err != nil {
+			return
+		}
+		_, err = f.Write(e.data)
+		if cerr := f.Close(); err != nil || cerr != nil {
+			os.Remove(f.Name())
+			return
+		}
+		m.mu.Lock()
+		if m.items[e.key] != e { // released meanwhile
+			m.mu.Unlock()
+			os.Remove(f.Name())
+			continue
+		}
+		e.data, e.file = nil, f.Name()
+		m.mem -= e.size
+		m.disk += e.size
+		m.mu.Unlock()
+	}
+}
+
+// Stats reports the number of values held and their total size in bytes,
+// in memory and in spill files.
 func (m *Memory) Stats() (items int, bytes int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.items), m.bytes
+	return len(m.items), m.mem + m.disk
+}
+
+// Spilled reports the bytes held in spill files.
+func (m *Memory) Spilled() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.disk
+}
+
+// Close stops the TTL sweep and deletes every value.
+func (m *Memory) Close() error {
+	if m.stop != nil {
+		close(m.stop)
+		<-m.done
+		m.stop = nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, e := range m.items {
+		m.deleteLocked(key, e)
+	}
+	return nil
 }

@@ -1,61 +1,86 @@
-package store
+package store_test
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
 
-func TestMemoryRefcount(t *testing.T) {
-	tests := []struct {
-		name     string
-		refs     int
-		releases int
-		wantKept bool
-	}{
-		{name: "kept until the last reader", refs: 2, releases: 1, wantKept: true},
-		{name: "freed after the last reader", refs: 2, releases: 2, wantKept: false},
-		{name: "extra releases are harmless", refs: 1, releases: 3, wantKept: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := NewMemory()
-			key := m.Put("inv1", []byte("hello"), tt.refs)
-			for i := 0; i < tt.releases; i++ {
-				m.Release(key)
-			}
-			_, got := m.Get(key)
-			if got != tt.wantKept {
-				t.Fatalf("value kept = %v, want %v", got, tt.wantKept)
-			}
-			if items, bytes := m.Stats(); (items == 1) != tt.wantKept || (bytes == 5) != tt.wantKept {
-				t.Fatalf("stats = %d items, %d bytes; kept = %v", items, bytes, tt.wantKept)
-			}
-		})
-	}
+	"github.com/faasflow/faasflow-go/agents/store"
+	"github.com/faasflow/faasflow-go/agents/store/storetest"
+)
+
+func TestMemoryContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return store.NewMemory() }, storetest.Options{
+		// Without a cap the whole value is in memory: it cannot be bounded.
+		BigValue: 8 << 20, MaxGrowth: 64 << 20,
+	})
 }
 
-func TestMemoryDropInvocation(t *testing.T) {
-	m := NewMemory()
-	a := m.Put("inv1", []byte("aaa"), 5)
-	b := m.Put("inv1", []byte("bb"), 1)
-	c := m.Put("inv2", []byte("c"), 1)
-	m.DropInvocation("inv1")
-	for _, key := range []string{a, b} {
-		if _, ok := m.Get(key); ok {
-			t.Errorf("value %s of a dropped invocation is still there", key)
+func TestMemoryWithCapContract(t *testing.T) {
+	// With a cap, a large value streams to a spill file.
+	storetest.Run(t, func(t *testing.T) store.Store {
+		m, err := store.NewMemoryWith(store.MemoryConfig{Cap: 4 << 20, SpillDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}, storetest.Options{})
+}
+
+func TestMemorySpillsPastCap(t *testing.T) {
+	ctx := context.Background()
+	m, err := store.NewMemoryWith(store.MemoryConfig{Cap: 1 << 20, SpillDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	small := storetest.Pattern(600<<10, 1)
+	big := storetest.Pattern(700<<10, 2)
+	k1, _ := m.Put(ctx, "inv", 1, store.Bytes(small))
+	k2, err := m.Put(ctx, "inv", 1, bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Spilled(); got != int64(len(big)) {
+		t.Fatalf("spilled %d bytes, want the second value's %d", got, len(big))
+	}
+	for key, want := range map[string][]byte{k1: small, k2: big} {
+		got, err := store.ReadAll(ctx, m, key)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("read %s: %d bytes, err %v", key, len(got), err)
 		}
 	}
-	if got, ok := m.Get(c); !ok || string(got) != "c" {
-		t.Fatalf("other invocation's value = %q, %v; want \"c\", true", got, ok)
-	}
-	if items, bytes := m.Stats(); items != 1 || bytes != 1 {
-		t.Fatalf("stats = %d items, %d bytes; want 1, 1", items, bytes)
+	m.Release(ctx, k2)
+	if items, n := m.Stats(); items != 1 || n != int64(len(small)) || m.Spilled() != 0 {
+		t.Fatalf("after releasing the spilled value: %d items, %d bytes, %d spilled", items, n, m.Spilled())
 	}
 }
 
-func TestMemoryPutWithoutReaders(t *testing.T) {
-	m := NewMemory()
-	if key := m.Put("inv", []byte("x"), 0); key != "" {
-		t.Fatalf("Put with no readers returned key %q, want none", key)
+func TestMemoryTTLMovesValuesToDisk(t *testing.T) {
+	ctx := context.Background()
+	m, err := store.NewMemoryWith(store.MemoryConfig{TTL: 20 * time.Millisecond, SpillDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if items, _ := m.Stats(); items != 0 {
-		t.Fatalf("store holds %d items, want 0", items)
+	defer m.Close()
+	want := storetest.Pattern(50<<10, 3)
+	key, _ := m.Put(ctx, "inv", 1, store.Bytes(want))
+	deadline := time.Now().Add(5 * time.Second)
+	for m.Spilled() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("value not moved to disk 5 s after a 20 ms TTL")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	got, err := store.ReadAll(ctx, m, key)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read after spill: %d bytes, err %v", len(got), err)
+	}
+}
+
+func TestMemoryNeedsSpillDir(t *testing.T) {
+	if _, err := store.NewMemoryWith(store.MemoryConfig{Cap: 1}); err == nil {
+		t.Fatal("a cap without a spill directory was accepted")
 	}
 }

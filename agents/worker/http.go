@@ -12,6 +12,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/fn/synthetic"
 	"github.com/faasflow/faasflow-go/workflow"
@@ -27,6 +28,8 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/messages/batch", w.handleBatch)
 	mux.HandleFunc("POST /v1/invocations/{id}/end", w.handleEnd)
 	mux.HandleFunc("GET /v1/runs", w.handleRuns)
+	mux.Handle(store.DataPath, w.direct.Handler())
+	mux.Handle("GET /metrics", w.metricsHandler())
 	return mux
 }
 

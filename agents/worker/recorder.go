@@ -156,11 +156,3 @@ func (r *Recorder) Close() error {
 	r.w.Flush()
 	return r.f.Close()
 }
-
-// teeRecorder hands each record to two recorders.
-type teeRecorder [2]engine.Recorder
-
-func (t teeRecorder) Record(r *engine.RunRecord) {
-	t[0].Record(r)
-	t[1].Record(r)
-}

@@ -19,6 +19,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/runtime"
 	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/telemetry"
 )
 
 // Config configures a worker agent.
@@ -48,6 +49,8 @@ type Config struct {
 	// Python is the interpreter for Python functions (default
 	// /usr/bin/python3, else python3 on PATH).
 	Python string
+	// Data chooses the data plane (profile and services).
+	Data DataConfig
 	// Observer, if set, also receives every run record (tests and benchmarks).
 	Observer engine.Recorder
 }
@@ -108,6 +111,12 @@ type Worker struct {
 	rec    *Recorder
 	client *http.Client
 	arts   *artifacts
+	stores engine.Stores
+	direct *store.Direct
+
+	metrics *telemetry.Metrics
+	// couch receives run records in the full profile (nil otherwise).
+	couch *telemetry.CouchDBSink
 }
 
 // New prepares a worker: it creates its data directory, listens on
@@ -143,17 +152,34 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 		pool.Close()
 		return nil, err
 	}
+	stores, direct, err := openStores(cfg)
+	if err != nil {
+		ln.Close()
+		pool.Close()
+		rec.Close()
+		return nil, fmt.Errorf("worker %s data plane: %w", cfg.ID, err)
+	}
 	client := api.NewHTTPClient()
-	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client,
+	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client, stores: stores, direct: direct,
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
 	tr := &httpTransport{client: client, sender: api.NewSender(client), gateway: cfg.Gateway}
-	var recorder engine.Recorder = rec
-	if cfg.Observer != nil {
-		recorder = teeRecorder{rec, cfg.Observer}
+	w.metrics = telemetry.NewMetrics()
+	recs := recorders{rec, metricsRecorder{w.metrics}}
+	if cfg.Data.CouchDBURL != "" {
+		// FaaSFlow keeps per-function records in this database.
+		if w.couch, err = telemetry.NewCouchDBSink(cfg.Data.CouchDBURL, "workflow_latency", log); err != nil {
+			log.Warn("run records will not go to CouchDB", "url", cfg.Data.CouchDBURL, "err", err)
+		} else {
+			recs = append(recs, sinkRecorder{w.couch})
+		}
 	}
-	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, store.NewMemory(), recorder, log)
+	if cfg.Observer != nil {
+		recs = append(recs, cfg.Observer)
+	}
+	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, stores, recs, log)
 	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
-		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax)
+		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax,
+		"local_tier", store.TierOf(stores.Local), "remote_tier", store.TierOf(stores.Remote))
 	return w, nil
 }
 
@@ -173,7 +199,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	err := api.Serve(ctx, w.ln, w.Handler())
 	w.engine.Close()
 	w.pool.Close()
+	closeStores(w.stores, w.direct)
 	w.rec.Close()
+	if w.couch != nil {
+		w.couch.Close()
+	}
 	w.log.Info("worker stopped")
 	return err
 }

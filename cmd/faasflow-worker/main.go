@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/faasflow/faasflow-go/agents/worker"
@@ -29,8 +30,18 @@ func main() {
 	flag.IntVar(&cfg.MemoryMB, "memory", 0, "memory for functions in MiB, for grouping placement (0 = unlimited)")
 	flag.StringVar(&cfg.Python, "python", "", "interpreter for Python functions (default /usr/bin/python3, else python3 on PATH)")
 	flag.StringVar(&cfg.SyntheticBinary, "synthetic", "", "faasflow-synthetic program for synthetic functions (default: beside this program, else on PATH)")
+	flag.StringVar(&cfg.Data.Profile, "data-profile", "embedded", "data profile: embedded (memory + direct streams) or full (Redis + Kafka)")
+	flag.StringVar(&cfg.Data.Remote, "remote", "", "remote tier instead of the profile's: direct, kafka or couchdb")
+	flag.Int64Var(&cfg.Data.MemoryCap, "memory-cap", 1<<30, "bytes of values held in memory before spilling to <data-dir>/spill")
+	flag.StringVar(&cfg.Data.RedisAddr, "redis", "", "Redis host:port (full profile)")
+	kafka := flag.String("kafka", "", "Kafka brokers, host:port[,host:port...] (full profile)")
+	flag.StringVar(&cfg.Data.CouchDBURL, "couchdb", "", "CouchDB URL (remote tier couchdb; run records also go to its workflow_latency database)")
+	flag.StringVar(&cfg.Data.Namespace, "namespace", "faasflow", "prefix of this cluster's Redis keys and Kafka topics, to share services between clusters")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()
+	if *kafka != "" {
+		cfg.Data.KafkaBrokers = strings.Split(*kafka, ",")
+	}
 
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(*level)); err != nil {

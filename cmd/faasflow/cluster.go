@@ -23,6 +23,12 @@ func cmdCluster(ctx context.Context, args []string) error {
 	wkPort := fs.Int("worker-port", 8000, "first worker port (local provider)")
 	keepAlive := fs.Duration("keep-alive", 0, "how long idle function instances stay warm (default 10m)")
 	binDir := fs.String("bin", "", "directory with faasflow-gateway and faasflow-worker (default: beside this program)")
+	var data cluster.DataConfig
+	fs.StringVar(&data.Profile, "profile", "embedded", "data profile: embedded (no services) or full (Redis, Kafka, CouchDB)")
+	fs.StringVar(&data.Redis, "redis", os.Getenv("FAASFLOW_REDIS_ADDR"), "Redis host:port for the full profile (default $FAASFLOW_REDIS_ADDR)")
+	fs.StringVar(&data.Kafka, "kafka", os.Getenv("FAASFLOW_KAFKA_BROKERS"), "Kafka brokers for the full profile (default $FAASFLOW_KAFKA_BROKERS)")
+	fs.StringVar(&data.CouchDB, "couchdb", os.Getenv("FAASFLOW_COUCHDB_URL"), "CouchDB URL for the full profile (default $FAASFLOW_COUCHDB_URL)")
+	fs.StringVar(&data.RemoteTier, "remote", "", "remote tier instead of the profile's: direct, kafka or couchdb")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -46,11 +52,12 @@ func cmdCluster(ctx context.Context, args []string) error {
 		}
 		s, err := cluster.Up(ctx, cluster.LocalConfig{
 			StateDir: dir, BinDir: *binDir, Workers: *workers, GatewayPort: *gwPort, WorkerPort: *wkPort, KeepAlive: *keepAlive,
+			Data: data,
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("cluster up: gateway %s, %d workers (state in %s)\n", s.Gateway, *workers, dir)
+		fmt.Printf("cluster up: gateway %s, %d workers, %s data profile (state in %s)\n", s.Gateway, *workers, data.Profile, dir)
 		return nil
 	case "down":
 		if err := cluster.Down(dir, 10*time.Second); err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	// under the race detector on two cores, where a live worker's beat can
 	// be late; tests of worker loss set it lower.
 	LostAfter time.Duration
+	// Data is every worker's data plane (default: the embedded profile).
+	// An empty Namespace gets one unique to this cluster.
+	Data worker.DataConfig
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -79,8 +82,12 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if opt.Data.Namespace == "" {
+		opt.Data.Namespace = "test-" + filepath.Base(dir)
+	}
 	for i := 0; i < opt.Workers; i++ {
 		w, err := worker.New(worker.Config{
+			Data:            opt.Data,
 			SyntheticBinary: synth.Path,
 			ID:              workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
 			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Direct is the remote tier that needs no server of its own: a value stays
+// in the producer's store and consumers on other workers stream it from the
+// producer's agent over HTTP. Its keys are URLs, so a consumer's Direct
+// knows where to read any key; keys under its own base are served locally.
+type Direct struct {
+	local  Store
+	base   string // e.g. http://127.0.0.1:7101
+	client *http.Client
+}
+
+var _ Store = (*Direct)(nil)
+
+// DataPath is the HTTP path under which an agent serves its values.
+const DataPath = "/v1/data/"
+
+// NewDirect returns a Direct store keeping values in local and serving them
+// at base (this agent's HTTP address, "http://host:port"); mount Handler on
+// the agent's server. client may be nil for http.DefaultClient.
+func NewDirect(local Store, base string, client *http.Client) *Direct {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Direct{local: local, base: strings.TrimSuffix(base, "/"), client: client}
+}
+
+// Tier reports "direct".
+func (d *Direct) Tier() string { return "direct" }
+
+// Put stores the value in the local store; the key is its URL.
+func (d *Direct) Put(ctx context.Context, inv string, refs int, r io.Reader) (string, error) {
+	key, err := d.local.Put(ctx, inv, refs, r)
+	if err != nil || key == "" {
+		return key, err
+	}
+	return d.base + DataPath + url.PathEscape(key), nil
+}
+
+// localKey returns the local store's key when key is served by this agent.
+func (d *Direct) localKey(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, d.base+DataPath)
+	if !ok {
+		return "", false
+	}
+	k, err := url.PathUnescape(rest)
+	return k, err == nil
+}
+
+// Open reads the value from the local store, or streams it from the agent
+// that holds it.
+func (d *Direct) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if k, ok := d.localKey(key); ok {
+		return d.local.Open(ctx, k)
+	}
+	if !strings.Contains(key, DataPath) {
+		return nil, fmt.Errorf("direct store: %q is not a value URL: %w", key, ErrNotFound)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("direct store: %w", err)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("direct store: read %s: %w", key, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.Body, nil
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return nil, fmt.Errorf("direct store: %s: %w", key, ErrNotFound)
+	default:
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, fmt.Errorf("direct store: read %s: %s: %s", key, resp.Status, strings.TrimSpace(string(msg)))
+	}
+}
+
+// Release gives up a reference, at the agent that holds the value.
+func (d *Direct) Release(ctx context.Context, key string) error {
+	if k, ok := d.localKey(key); ok {
+		return d.local.Release(ctx, k)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, key, nil)
+	if err != nil {
+		return fmt.Errorf("direct store: %w", err)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("direct store: release %s: %w", key, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("direct store: release %s: %s", key, resp.Status)
+	}
+	return nil
+}
+
+// DropInvocation deletes the invocation's values held here.
+func (d *Direct) DropInvocation(ctx context.Context, inv string) error {
+	return d.local.DropInvocation(ctx, inv)
+}
+
+// Close closes the local store.
+func (d *Direct) Close() error { return d.local.Close() }
+
+// Handler serves GET (stream a value) and DELETE (release a reference) of
+// this agent's values under DataPath.
+func (d *Direct) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+DataPath+"{key...}", func(w http.ResponseWriter, r *http.Request) {
+		rc, err := d.local.Open(r.Context(), r.PathValue("key"))
+		if errors.Is(err, ErrNotFound) {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer rc.Close()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if _, err := io.Copy(w, rc); err != nil {
+			// Cut the connection so the reader sees an error, not a short value.
+			panic(http.ErrAbortHandler)
+		}
+	})
+	mux.HandleFunc("DELETE "+DataPath+"{key...}", func(w http.ResponseWriter, r *http.Request) {
+		if err := d.local.Release(r.Context(), r.PathValue("key")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}

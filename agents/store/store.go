@@ -1,0 +1,82 @@
+// Package store is the data plane's storage: values that functions exchange
+// and that are too large to ride inline with a notification wait in a Store
+// until their consumers read them.
+//
+// Every backend implements the same Store contract (checked by
+// storetest.Run): a value is written once from a stream, read by a known
+// number of readers, and deleted when the last one releases it or when its
+// invocation is dropped. Values are streamed in and out, so a backend never
+// needs to hold a large value whole in the agent's memory.
+//
+// Backends: Memory (the agent's memory, with a cap and spill to disk),
+// Redis (the local tier of the full profile), Kafka and CouchDB (remote
+// tiers), and Direct (remote reads served from the producer's own local
+// store over HTTP).
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+)
+
+// ErrNotFound is returned by Open for a key that was never written, whose
+// last reader released it, or whose invocation was dropped. Callers can test
+// for it with errors.Is.
+var ErrNotFound = errors.New("value not found (released by its last reader, or its invocation ended)")
+
+// Store holds values for the functions of invocations.
+type Store interface {
+	// Put writes the value read from r for invocation inv, to be read by
+	// refs readers, and returns its key. Put reads r to its end.
+	Put(ctx context.Context, inv string, refs int, r io.Reader) (key string, err error)
+	// Open returns a reader of the value under key, or an error wrapping
+	// ErrNotFound. The caller closes the reader.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Release gives up one reader's reference; the value is deleted with the
+	// last one. Releasing an unknown key is not an error.
+	Release(ctx context.Context, key string) error
+	// DropInvocation deletes every value of inv, whatever its references.
+	DropInvocation(ctx context.Context, inv string) error
+	// Close releases the store's connections and background work.
+	Close() error
+}
+
+// Tiered is implemented by stores that report the tier name telemetry uses
+// for them ("memory", "redis", "kafka", "couchdb", "direct").
+type Tiered interface {
+	Tier() string
+}
+
+// TierOf returns st's tier name, or "store" if it does not say.
+func TierOf(st Store) string {
+	if t, ok := st.(Tiered); ok {
+		return t.Tier()
+	}
+	return "store"
+}
+
+// Bytes wraps a byte slice as a reader for Put. Stores that keep values in
+// memory take the slice itself instead of copying it, so the caller must not
+// change it afterwards.
+func Bytes(b []byte) io.Reader { return &byteReader{Reader: bytes.NewReader(b), b: b} }
+
+type byteReader struct {
+	*bytes.Reader
+	b []byte
+}
+
+// ReadAll reads the whole value under key.
+func ReadAll(ctx context.Context, st Store, key string) ([]byte, error) {
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// ChunkSize is the piece size of stores that move values in pieces
+// (Redis, Kafka, Direct): 256 KiB.
+const ChunkSize = 256 << 10
