@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -76,6 +77,9 @@ func (d *Direct) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
+		if resp.ContentLength >= 0 {
+			return &sizedBody{ReadCloser: resp.Body, left: resp.ContentLength}, nil
+		}
 		return resp.Body, nil
 	case http.StatusNotFound:
 		resp.Body.Close()
@@ -131,6 +135,9 @@ func (d *Direct) Handler() http.Handler {
 		}
 		defer rc.Close()
 		w.Header().Set("Content-Type", "application/octet-stream")
+		if sized, ok := rc.(interface{ Len() int }); ok {
+			w.Header().Set("Content-Length", strconv.Itoa(sized.Len()))
+		}
 		if _, err := io.Copy(w, rc); err != nil {
 			// Cut the connection so the reader sees an error, not a short value.
 			panic(http.ErrAbortHandler)
@@ -145,3 +152,18 @@ func (d *Direct) Handler() http.Handler {
 	})
 	return mux
 }
+
+// sizedBody is a response body of known length; ReadAll allocates it once.
+type sizedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// Len reports the bytes not read yet.
+func (b *sizedBody) Len() int { return int(b.left) }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -35,8 +36,10 @@ func (p *directPair) Close() error {
 	return p.producer.Close()
 }
 
-func newDirectPair(t *testing.T) *directPair {
-	local, err := store.NewMemoryWith(store.MemoryConfig{Cap: 4 << 20, SpillDir: t.TempDir()})
+// newDirectPair keeps the producer's values in memory up to memCap bytes,
+// in spill files past it.
+func newDirectPair(t testing.TB, memCap int64) *directPair {
+	local, err := store.NewMemoryWith(store.MemoryConfig{Cap: memCap, SpillDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func newDirectPair(t *testing.T) *directPair {
 }
 
 func TestDirectContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return newDirectPair(t) }, storetest.Options{})
+	storetest.Run(t, func(t *testing.T) store.Store { return newDirectPair(t, 4<<20) }, storetest.Options{})
 }
 
 func TestDirectReadsItsOwnValuesLocally(t *testing.T) {
@@ -65,5 +68,50 @@ func TestDirectReadsItsOwnValuesLocally(t *testing.T) {
 	got, err := store.ReadAll(ctx, d, key)
 	if err != nil || string(got) != "mine" {
 		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// BenchmarkDirect puts a value on one agent and reads and releases it from
+// another over HTTP; its floor is a bare HTTP GET of the same bytes.
+func BenchmarkDirect(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range benchSizes {
+		data := storetest.Pattern(size.n, 9)
+		b.Run(size.name+"/store", func(b *testing.B) {
+			p := newDirectPair(b, 1<<30) // as on a worker: 16 MiB stays in memory
+			defer p.Close()
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				key, err := p.Put(ctx, "bench", 1, store.Bytes(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, err := store.ReadAll(ctx, p, key)
+				if err != nil || len(got) != len(data) {
+					b.Fatalf("read %d bytes: %v", len(got), err)
+				}
+				if err := p.Release(ctx, key); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(size.name+"/floor", func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Write(data)
+			}))
+			defer srv.Close()
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				resp, err := http.Get(srv.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || len(got) != len(data) {
+					b.Fatalf("read %d bytes: %v", len(got), err)
+				}
+			}
+		})
 	}
 }

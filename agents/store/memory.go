@@ -86,7 +86,10 @@ func (m *Memory) Put(ctx context.Context, inv string, refs int, r io.Reader) (st
 	if refs <= 0 {
 		return "", nil
 	}
-	e := &entry{refs: refs, inv: inv, at: time.Now()}
+	e := &entry{refs: refs, inv: inv}
+	if m.cfg.TTL > 0 {
+		e.at = time.Now()
+	}
 	if br, ok := r.(*byteReader); ok && m.fits(int64(len(br.b))) {
 		e.data = br.b
 	} else if err := m.read(e, r); err != nil {
@@ -184,7 +187,9 @@ func (m *Memory) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	data, file := e.data, e.file
 	m.mu.Unlock()
 	if file == "" {
-		return io.NopCloser(bytes.NewReader(data)), nil
+		r := &memReader{}
+		r.Reset(data)
+		return r, nil
 	}
 	// An open file stays readable even if the value is released meanwhile.
 	f, err := os.Open(file)
@@ -246,11 +251,10 @@ func (m *Memory) deleteLocked(key string, e *entry) {
 	} else {
 		m.mem -= e.size
 	}
+	// The invocation's (maybe empty) key set stays until DropInvocation, so
+	// an invocation that puts and releases values does not rebuild it.
 	if keys := m.byInv[e.inv]; keys != nil {
 		delete(keys, key)
-		if len(keys) == 0 {
-			delete(m.byInv, e.inv)
-		}
 	}
 }
 

@@ -84,3 +84,45 @@ func TestMemoryNeedsSpillDir(t *testing.T) {
 		t.Fatal("a cap without a spill directory was accepted")
 	}
 }
+
+// benchSizes are the value sizes of the store benchmarks.
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"1KiB", 1 << 10}, {"1MiB", 1 << 20}, {"16MiB", 16 << 20}}
+
+// BenchmarkMemory puts, reads and releases a value in the memory store;
+// its floor is copying the value into a fresh buffer, which ReadAll must
+// do too.
+func BenchmarkMemory(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range benchSizes {
+		data := storetest.Pattern(size.n, 9)
+		b.Run(size.name+"/store", func(b *testing.B) {
+			m := store.NewMemory()
+			defer m.Close()
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				key, err := m.Put(ctx, "bench", 1, store.Bytes(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, err := store.ReadAll(ctx, m, key)
+				if err != nil || len(got) != len(data) {
+					b.Fatalf("read %d bytes: %v", len(got), err)
+				}
+				m.Release(ctx, key)
+			}
+		})
+		b.Run(size.name+"/floor", func(b *testing.B) {
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				buf := make([]byte, len(data))
+				copy(buf, data)
+				if buf[len(buf)-1] != data[len(data)-1] {
+					b.Fatal("copy differs")
+				}
+			}
+		})
+	}
+}

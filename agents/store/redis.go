@@ -126,6 +126,9 @@ return n
 // NewRedis connects to the Redis server at cfg.Addr and checks that it
 // answers.
 func NewRedis(cfg RedisConfig) (*Redis, error) {
+	// go-redis prints connection trouble to stderr on its own; the store's
+	// errors already say it, through the agent's logger.
+	quietRedis.Do(func() { redis.SetLogger(discardLogging{}) })
 	if cfg.Addr == "" {
 		return nil, errors.New("redis store: no address")
 	}
@@ -443,6 +446,12 @@ func (r *Redis) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return rd, nil
 }
 
+var quietRedis sync.Once
+
+type discardLogging struct{}
+
+func (discardLogging) Printf(context.Context, string, ...any) {}
+
 // redisReader reads a value in pieces with GETRANGE.
 type redisReader struct {
 	r    *Redis
@@ -458,6 +467,15 @@ type redisReader struct {
 }
 
 var errReaderClosed = errors.New("reader closed")
+
+// Len reports the bytes not read yet (ReadAll allocates them at once).
+func (rd *redisReader) Len() int {
+	n := rd.size - rd.next + int64(len(rd.cur))
+	for _, p := range rd.pieces {
+		n += int64(len(p))
+	}
+	return int(n)
+}
 
 // Read reads the value, fetching the next batch of pieces when the
 // fetched ones are read.

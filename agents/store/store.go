@@ -67,15 +67,36 @@ type byteReader struct {
 	b []byte
 }
 
-// ReadAll reads the whole value under key.
+// ReadAll reads the whole value under key. Readers that know how much is
+// left (a Len method, as the memory and Redis readers have) get a buffer
+// of the right size at once instead of a growing one.
 func ReadAll(ctx context.Context, st Store, key string) ([]byte, error) {
 	rc, err := st.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	return io.ReadAll(rc)
+	sized, ok := rc.(interface{ Len() int })
+	if !ok {
+		return io.ReadAll(rc)
+	}
+	buf := make([]byte, sized.Len())
+	if _, err := io.ReadFull(rc, buf); err != nil {
+		return nil, err
+	}
+	// The value may be longer than announced: check, then read the rest.
+	var one [1]byte
+	if n, _ := rc.Read(one[:]); n == 0 {
+		return buf, nil
+	}
+	rest, err := io.ReadAll(rc)
+	return append(append(buf, one[0]), rest...), err
 }
+
+// memReader is a value read from memory; it knows its length.
+type memReader struct{ bytes.Reader }
+
+func (*memReader) Close() error { return nil }
 
 // ChunkSize is the piece size of stores that move values in pieces
 // (Redis, Kafka, Direct): 256 KiB.
