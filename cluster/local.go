@@ -50,16 +50,22 @@ type DataConfig struct {
 	RemoteTier string // overrides the profile's remote tier: direct, kafka, couchdb
 }
 
-// workerArgs returns the worker flags for the data profile.
+// workerArgs returns the worker flags for the data profile: the services
+// go to workers only when the profile or the remote tier uses them, so an
+// embedded cluster stays free of them even where they run.
 func (d DataConfig) workerArgs() []string {
+	full := d.Profile == "full"
 	var args []string
-	for _, f := range [][2]string{
-		{"--data-profile", d.Profile}, {"--redis", d.Redis}, {"--kafka", d.Kafka}, {"--couchdb", d.CouchDB}, {"--remote", d.RemoteTier},
-	} {
-		if f[1] != "" {
-			args = append(args, f[0], f[1])
+	add := func(use bool, flag, value string) {
+		if use && value != "" {
+			args = append(args, flag, value)
 		}
 	}
+	add(true, "--data-profile", d.Profile)
+	add(true, "--remote", d.RemoteTier)
+	add(full, "--redis", d.Redis)
+	add(full || d.RemoteTier == "kafka", "--kafka", d.Kafka)
+	add(full || d.RemoteTier == "couchdb", "--couchdb", d.CouchDB)
 	return args
 }
 

@@ -167,7 +167,7 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	recs := recorders{rec, metricsRecorder{w.metrics}}
 	if cfg.Data.CouchDBURL != "" {
 		// FaaSFlow keeps per-function records in this database.
-		if w.couch, err = telemetry.NewCouchDBSink(cfg.Data.CouchDBURL, "workflow_latency", log); err != nil {
+		if w.couch, err = telemetry.NewCouchDBSink(cfg.Data.CouchDBURL, telemetry.DBWorkflowLatency, log); err != nil {
 			log.Warn("run records will not go to CouchDB", "url", cfg.Data.CouchDBURL, "err", err)
 		} else {
 			recs = append(recs, sinkRecorder{w.couch})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/cluster"
+	"github.com/faasflow/faasflow-go/internal/testcluster"
 )
 
 // binDir builds the three binaries for the test, unless FAASFLOW_BIN
@@ -264,5 +265,36 @@ func TestCLIResultsDiff(t *testing.T) {
 				t.Fatalf("exit %d (want %d)\n%s%s", code, tt.wantCode, out, errOut)
 			}
 		})
+	}
+}
+
+// TestCLIClusterFullProfile brings a cluster up in the full profile on the
+// running services: wordcount spread over the workers gives the direct
+// count, and the workers say they use Redis and Kafka.
+func TestCLIClusterFullProfile(t *testing.T) {
+	full := testcluster.FullProfile(t)
+	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
+	base := freePorts(t, 3)
+	c.mustRun("cluster", "up", "--workers", "2", "--gateway-port", strconv.Itoa(base), "--worker-port", strconv.Itoa(base+1),
+		"--profile", "full", "--redis", full.RedisAddr, "--kafka", strings.Join(full.KafkaBrokers, ","), "--couchdb", full.CouchDBURL)
+	defer c.run("cluster", "down")
+	c.mustRun("deploy", "../../benchmarks/wordcount", "--placement", "static",
+		"--table", "start=worker-0,count=worker-1,merge=worker-1")
+	out := c.mustRun("invoke", "wordcount", "--input", `{"seed": 4}`)
+	var got struct {
+		Res wordcount.Result `json:"res"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("invoke printed something that is not the result: %v\n%s", err, out)
+	}
+	if want := wordcount.Direct(4); got.Res.Total != want.Total || got.Res.Distinct != want.Distinct {
+		t.Fatalf("wordcount result: %d words, %d distinct; a direct count gives %d, %d", got.Res.Total, got.Res.Distinct, want.Total, want.Distinct)
+	}
+	logs, err := os.ReadFile(filepath.Join(c.home, "logs", "worker-1.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), "local_tier=redis remote_tier=kafka") {
+		t.Fatalf("worker-1's log does not show the full profile's tiers:\n%s", logs)
 	}
 }
