@@ -129,12 +129,12 @@ func (e *Engine) fetchRemote(inv *invocation, m *api.Message) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), inv.deadline)
 	defer cancel()
-	data, err := store.ReadAll(ctx, e.remote, ref.Key)
-	if err != nil {
+	data, err := store.Take(ctx, e.remote, ref.Key)
+	if data == nil && err != nil {
 		e.fail(inv, &failure{function: m.From, err: fmt.Errorf("read output of %s from the %s store: %w", m.From, ref.Tier, err)})
 		return
 	}
-	if err := e.remote.Release(ctx, ref.Key); err != nil {
+	if err != nil {
 		e.log.Warn("release a remote value", "invocation", inv.id, "tier", ref.Tier, "err", err)
 	}
 	local := *m

@@ -64,10 +64,39 @@ func (d *Direct) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if k, ok := d.localKey(key); ok {
 		return d.local.Open(ctx, k)
 	}
+	return d.get(ctx, key, false)
+}
+
+// Take reads the whole value and gives up one reference in the same
+// request: what a consumer's agent does with a value it fetches, in one
+// round trip instead of two.
+func (d *Direct) Take(ctx context.Context, key string) ([]byte, error) {
+	if k, ok := d.localKey(key); ok {
+		data, err := ReadAll(ctx, d.local, k)
+		if err != nil {
+			return nil, err
+		}
+		return data, d.local.Release(ctx, k)
+	}
+	body, err := d.get(ctx, key, true)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return readAll(body)
+}
+
+// get streams a value from the agent that holds it; with release, that
+// agent gives up a reference once it has sent the value.
+func (d *Direct) get(ctx context.Context, key string, release bool) (io.ReadCloser, error) {
 	if !strings.Contains(key, DataPath) {
 		return nil, fmt.Errorf("direct store: %q is not a value URL: %w", key, ErrNotFound)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key, nil)
+	u := key
+	if release {
+		u += "?release=1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("direct store: %w", err)
 	}
@@ -124,7 +153,8 @@ func (d *Direct) Close() error { return d.local.Close() }
 func (d *Direct) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+DataPath+"{key...}", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := d.local.Open(r.Context(), r.PathValue("key"))
+		key := r.PathValue("key")
+		rc, err := d.local.Open(r.Context(), key)
 		if errors.Is(err, ErrNotFound) {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
@@ -141,6 +171,9 @@ func (d *Direct) Handler() http.Handler {
 		if _, err := io.Copy(w, rc); err != nil {
 			// Cut the connection so the reader sees an error, not a short value.
 			panic(http.ErrAbortHandler)
+		}
+		if r.URL.Query().Get("release") != "" {
+			d.local.Release(r.Context(), key)
 		}
 	})
 	mux.HandleFunc("DELETE "+DataPath+"{key...}", func(w http.ResponseWriter, r *http.Request) {

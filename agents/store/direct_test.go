@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +58,26 @@ func TestDirectContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newDirectPair(t, 4<<20) }, storetest.Options{})
 }
 
+func TestDirectTakeReadsAndReleases(t *testing.T) {
+	ctx := context.Background()
+	p := newDirectPair(t, 1<<20)
+	defer p.Close()
+	want := storetest.Pattern(100<<10, 4)
+	key, err := p.Put(ctx, "inv", 2, store.Bytes(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		got, err := store.Take(ctx, p.consumer, key)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("take %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	if _, err := p.consumer.Open(ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after two takes of a value with two readers: %v, want ErrNotFound", err)
+	}
+}
+
 func TestDirectReadsItsOwnValuesLocally(t *testing.T) {
 	ctx := context.Background()
 	// No server at all: a key under the store's own base never goes to HTTP.
@@ -92,6 +114,22 @@ func BenchmarkDirect(b *testing.B) {
 				}
 				if err := p.Release(ctx, key); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+		// What a consumer's agent does: read and release in one request.
+		b.Run(size.name+"/take", func(b *testing.B) {
+			p := newDirectPair(b, 1<<30)
+			defer p.Close()
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				key, err := p.Put(ctx, "bench", 1, store.Bytes(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, err := store.Take(ctx, p.consumer, key)
+				if err != nil || len(got) != len(data) {
+					b.Fatalf("take %d bytes: %v", len(got), err)
 				}
 			}
 		})

@@ -43,6 +43,26 @@ type Store interface {
 	Close() error
 }
 
+// Taker is implemented by stores that can read a whole value and give up
+// one reference in a single step (Direct: one request instead of two).
+type Taker interface {
+	Take(ctx context.Context, key string) ([]byte, error)
+}
+
+// Take reads the value under key and releases one reference, in one step
+// when st is a Taker. When only the release fails, Take returns the value
+// and the error.
+func Take(ctx context.Context, st Store, key string) ([]byte, error) {
+	if t, ok := st.(Taker); ok {
+		return t.Take(ctx, key)
+	}
+	data, err := ReadAll(ctx, st, key)
+	if err != nil {
+		return nil, err
+	}
+	return data, st.Release(ctx, key)
+}
+
 // Tiered is implemented by stores that report the tier name telemetry uses
 // for them ("memory", "redis", "kafka", "couchdb", "direct").
 type Tiered interface {
@@ -76,6 +96,11 @@ func ReadAll(ctx context.Context, st Store, key string) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
+	return readAll(rc)
+}
+
+// readAll reads r to its end, allocating once when r knows its length.
+func readAll(rc io.Reader) ([]byte, error) {
 	sized, ok := rc.(interface{ Len() int })
 	if !ok {
 		return io.ReadAll(rc)
