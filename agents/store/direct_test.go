@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/faasflow/faasflow-go/agents/store"
@@ -135,6 +136,7 @@ func BenchmarkDirect(b *testing.B) {
 		})
 		b.Run(size.name+"/floor", func(b *testing.B) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 				w.Write(data)
 			}))
 			defer srv.Close()
@@ -144,7 +146,8 @@ func BenchmarkDirect(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				got, err := io.ReadAll(resp.Body)
+				got := make([]byte, resp.ContentLength)
+				_, err = io.ReadFull(resp.Body, got)
 				resp.Body.Close()
 				if err != nil || len(got) != len(data) {
 					b.Fatalf("read %d bytes: %v", len(got), err)

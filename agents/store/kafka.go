@@ -674,9 +674,7 @@ type kafkaChunker struct {
 
 func newKafkaChunker(r io.Reader) *kafkaChunker {
 	if br, ok := r.(*byteReader); ok {
-		start := br.Size() - int64(br.Len())
-		br.Seek(0, io.SeekEnd)
-		return &kafkaChunker{whole: br.b[start:], bytes: true}
+		return &kafkaChunker{whole: br.take(), bytes: true}
 	}
 	return &kafkaChunker{r: r}
 }

@@ -90,8 +90,8 @@ func (m *Memory) Put(ctx context.Context, inv string, refs int, r io.Reader) (st
 	if m.cfg.TTL > 0 {
 		e.at = time.Now()
 	}
-	if br, ok := r.(*byteReader); ok && m.fits(int64(len(br.b))) {
-		e.data = br.b
+	if br, ok := r.(*byteReader); ok && m.fits(int64(br.Len())) {
+		e.data = br.take()
 	} else if err := m.read(e, r); err != nil {
 		return "", err
 	}

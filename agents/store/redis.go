@@ -377,10 +377,8 @@ type batchReader struct {
 
 func newBatchReader(src io.Reader) *batchReader {
 	if br, ok := src.(*byteReader); ok {
-		// The embedded bytes.Reader may have been read already: take what
-		// is left, and mark it read as Put reads its input to the end.
-		all := br.b[len(br.b)-br.Len():]
-		br.Seek(0, io.SeekEnd)
+		// Take what is left unread, as Put reads its input to the end.
+		all := br.take()
 		return &batchReader{direct: true, all: all, rest: all}
 	}
 	return &batchReader{src: src}

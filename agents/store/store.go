@@ -80,11 +80,32 @@ func TierOf(st Store) string {
 // Bytes wraps a byte slice as a reader for Put. Stores that keep values in
 // memory take the slice itself instead of copying it, so the caller must not
 // change it afterwards.
-func Bytes(b []byte) io.Reader { return &byteReader{Reader: bytes.NewReader(b), b: b} }
+func Bytes(b []byte) io.Reader { return &byteReader{b: b} }
 
+// byteReader is the reader Bytes returns; stores that can use the slice
+// itself call take.
 type byteReader struct {
-	*bytes.Reader
-	b []byte
+	b   []byte
+	off int
+}
+
+func (r *byteReader) Read(p []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += n
+	return n, nil
+}
+
+// Len reports the bytes not read yet.
+func (r *byteReader) Len() int { return len(r.b) - r.off }
+
+// take returns the bytes not read yet and marks them read.
+func (r *byteReader) take() []byte {
+	rest := r.b[r.off:]
+	r.off = len(r.b)
+	return rest
 }
 
 // ReadAll reads the whole value under key. Readers that know how much is
