@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -106,7 +107,12 @@ func (m *Memory) Put(ctx context.Context, inv string, refs int, r io.Reader) (st
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seq++
-	key := inv + "/" + strconv.FormatUint(m.seq, 10)
+	var kb strings.Builder // one allocation for the key
+	kb.Grow(len(inv) + 21)
+	kb.WriteString(inv)
+	kb.WriteByte('/')
+	kb.Write(strconv.AppendUint(make([]byte, 0, 20), m.seq, 10))
+	key := kb.String()
 	e.key = key
 	m.items[key] = e
 	keys := m.byInv[inv]
