@@ -221,17 +221,22 @@ func (e *Engine) Deliver(m *api.Message, data []byte) error {
 		go e.fetchRemote(inv, m)
 		return nil
 	}
-	e.receive(inv, m, data, "inline")
+	e.receive(inv, m, data, "inline") // it came with the message
 	return nil
 }
 
-// receive holds m's value for its targets here and handles m. via names
-// the tier that brought the value to this worker.
+// receive handles m and carries out what it decided. via names the tier
+// that brought its value to this worker ("" when it was produced here).
 func (e *Engine) receive(inv *invocation, m *api.Message, data []byte, via string) {
+	e.apply(inv, e.handle(inv, m, data, via))
+}
+
+// handle holds m's value for its targets here, hands m to the invocation
+// and returns the effects to carry out.
+func (e *Engine) handle(inv *invocation, m *api.Message, data []byte, via string) *effects {
 	d, err := e.hold(inv, m, data, via)
 	if err != nil {
-		e.fail(inv, &failure{function: m.From, err: err})
-		return
+		return &effects{fail: &failure{function: m.From, err: err}}
 	}
 	fx := &effects{}
 	inv.mu.Lock()
@@ -241,7 +246,7 @@ func (e *Engine) receive(inv *invocation, m *api.Message, data []byte, via strin
 		e.release(d)
 	}
 	inv.mu.Unlock()
-	e.apply(inv, fx)
+	return fx
 }
 
 // invocation finds or starts the state of m's invocation; nil when it ended.

@@ -412,20 +412,7 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 	if len(byWorker[e.cfg.Worker]) == 0 {
 		return nil
 	}
-	m := message(e.cfg.Worker)
-	d, err := e.hold(inv, m, s.data, "")
-	if err != nil {
-		return &effects{fail: &failure{function: s.from, err: err}}
-	}
-	local := &effects{}
-	inv.mu.Lock()
-	if !inv.ended {
-		inv.receive(e, m, d, local)
-	} else {
-		e.release(d)
-	}
-	inv.mu.Unlock()
-	return local
+	return e.handle(inv, message(e.cfg.Worker), s.data, "")
 }
 
 // sendRemote sends s to other workers: its value inline when small or when
