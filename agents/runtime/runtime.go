@@ -27,6 +27,15 @@ type Spec struct {
 	MaxInstances int
 	// LogPath receives the instance's stdout and stderr (appended); empty discards them.
 	LogPath string
+	// Runtime is the function's runtime (go, python, exec, synthetic), for
+	// backends that package functions into images. For python, Executable
+	// is the interpreter and Args[0] the function's zip application.
+	Runtime string
+	// CPU is the share of cores one instance may use and MemoryMB its
+	// memory limit in MiB (0 = unlimited). The docker backend enforces
+	// them; the process backend ignores them.
+	CPU      float64
+	MemoryMB int
 }
 
 // Backend starts instance processes. The instance connects back to the

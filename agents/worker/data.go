@@ -122,8 +122,14 @@ func openStores(cfg Config) (st engine.Stores, direct *store.Direct, err error) 
 	return st, direct, nil
 }
 
-// closeStores closes every store once.
+// closeStores closes every store once. A worker that stops is done with
+// its Kafka topics, including those still in their grace period.
 func closeStores(st engine.Stores, direct *store.Direct) {
+	if k, ok := st.Remote.(*store.Kafka); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		k.Cleanup(ctx)
+		cancel()
+	}
 	for _, s := range []store.Store{st.Local, st.Remote} {
 		if s != nil && s != store.Store(direct) {
 			s.Close()
