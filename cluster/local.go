@@ -38,6 +38,9 @@ type LocalConfig struct {
 	KeepAlive time.Duration
 	// Data is the data profile and the services it uses.
 	Data DataConfig
+	// Runtime is how workers run function instances: "process" (default)
+	// or "docker" (the daemon at $DOCKER_HOST).
+	Runtime string
 }
 
 // DataConfig chooses the cluster's data profile: "embedded" (default; no
@@ -185,6 +188,9 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 			args = append(args, "--keep-alive", cfg.KeepAlive.String())
 		}
 		args = append(args, cfg.Data.workerArgs()...)
+		if cfg.Runtime != "" {
+			args = append(args, "--runtime", cfg.Runtime)
+		}
 		if err := start(id, wkBin, args...); err != nil {
 			return fail(err)
 		}

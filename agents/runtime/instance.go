@@ -104,6 +104,12 @@ func (i *Instance) do(call *Call) Result {
 	call.Run.DeadlineMS = call.Deadline.UnixMilli()
 	if err := i.conn.Write(protocol.TypeRun, call.Run, call.Body); err != nil {
 		i.markBroken(fmt.Errorf("send run to instance: %w", err))
+		// The instance most likely died: say why, if it ends soon.
+		select {
+		case <-i.proc.Exited():
+			return Result{Err: fmt.Errorf("instance died during the run: %w", i.proc.ExitErr())}
+		case <-time.After(2 * time.Second):
+		}
 		return Result{Err: fmt.Errorf("send run to instance of %s: %w", i.fp.spec.Function, err)}
 	}
 	timer := time.NewTimer(time.Until(call.Deadline))

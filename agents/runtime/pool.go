@@ -44,15 +44,24 @@ type Pool struct {
 	procs   map[Process]struct{}
 	closed  bool
 	stopped chan struct{}
-	wg      sync.WaitGroup
+	// stopCtx ends with Close; it bounds the starts of prewarmed instances.
+	stopCtx  context.Context
+	stopFunc context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 type funcPool struct {
-	spec    Spec
-	idle    []*Instance // a stack: the most recently used is reused first
-	total   int         // idle + busy + starting
-	live    map[*Instance]struct{}
-	waiters []chan struct{}
+	spec     Spec
+	idle     []*Instance // a stack: the most recently used is reused first
+	total    int         // idle + busy + starting
+	starting int         // instances being started, for a run or prewarmed
+	live     map[*Instance]struct{}
+	waiters  []chan struct{}
+	// prewarming counts prewarmed instances still starting; prewaiters are
+	// the calls waiting for one of them rather than starting their own.
+	// They are all woken when a prewarm ends.
+	prewarming int
+	prewaiters []chan struct{}
 }
 
 // NewPool listens on cfg.SocketPath and returns a pool that starts
@@ -78,6 +87,7 @@ func NewPool(cfg PoolConfig, backend Backend, log *slog.Logger) (*Pool, error) {
 		funcs: map[string]*funcPool{}, hellos: map[string]chan *protocol.Conn{}, procs: map[Process]struct{}{},
 		stopped: make(chan struct{}),
 	}
+	p.stopCtx, p.stopFunc = context.WithCancel(context.Background())
 	p.wg.Add(2)
 	go p.acceptLoop()
 	go p.reapLoop()
@@ -170,22 +180,33 @@ func (p *Pool) Execute(ctx context.Context, spec Spec, call *Call) Result {
 	return res
 }
 
-func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) {
-	max := spec.MaxInstances
-	if max <= 0 {
-		max = 1
+// maxInstances is spec's cap on instances.
+func maxInstances(spec Spec) int {
+	if spec.MaxInstances <= 0 {
+		return 1
 	}
+	return spec.MaxInstances
+}
+
+// funcPoolLocked returns the pool of spec's key, making it if needed.
+func (p *Pool) funcPoolLocked(spec Spec) *funcPool {
+	fp := p.funcs[spec.Key]
+	if fp == nil {
+		fp = &funcPool{spec: spec, live: map[*Instance]struct{}{}}
+		p.funcs[spec.Key] = fp
+	}
+	return fp
+}
+
+func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) {
+	max := maxInstances(spec)
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
 			return nil, false, errors.New("worker is shutting down")
 		}
-		fp := p.funcs[spec.Key]
-		if fp == nil {
-			fp = &funcPool{spec: spec, live: map[*Instance]struct{}{}}
-			p.funcs[spec.Key] = fp
-		}
+		fp := p.funcPoolLocked(spec)
 		if n := len(fp.idle); n > 0 {
 			inst := fp.idle[n-1]
 			fp.idle[n-1] = nil
@@ -201,35 +222,102 @@ func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) 
 			p.mu.Unlock()
 			return inst, false, nil
 		}
+		if fp.prewarming > len(fp.prewaiters) {
+			// An instance is being prewarmed that no other call waits for:
+			// waiting for it is quicker than starting another.
+			if err := p.waitLocked(ctx, fp, &fp.prewaiters); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
 		if fp.total < max {
 			fp.total++
+			fp.starting++
 			p.mu.Unlock()
 			inst, err := p.start(ctx, fp)
+			p.mu.Lock()
+			fp.starting--
 			if err != nil {
-				p.mu.Lock()
 				fp.total--
 				p.wakeLocked(fp)
 				p.mu.Unlock()
 				return nil, false, err
 			}
+			p.mu.Unlock()
 			return inst, true, nil
 		}
-		wake := make(chan struct{})
-		fp.waiters = append(fp.waiters, wake)
-		p.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			p.mu.Lock()
-			for i, w := range fp.waiters {
-				if w == wake {
-					fp.waiters = append(fp.waiters[:i], fp.waiters[i+1:]...)
-					break
-				}
-			}
-			p.mu.Unlock()
-			return nil, false, fmt.Errorf("no instance of %s became free: %w", spec.Function, ctx.Err())
+		if err := p.waitLocked(ctx, fp, &fp.waiters); err != nil {
+			return nil, false, err
 		}
+	}
+}
+
+// waitLocked adds a waiter to list, unlocks the pool and waits until the
+// waiter is woken or ctx ends.
+func (p *Pool) waitLocked(ctx context.Context, fp *funcPool, list *[]chan struct{}) error {
+	wake := make(chan struct{})
+	*list = append(*list, wake)
+	p.mu.Unlock()
+	select {
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.Index(*list, wake); i >= 0 {
+			*list = slices.Delete(*list, i, i+1)
+		}
+		p.mu.Unlock()
+		return fmt.Errorf("no instance of %s became free: %w", fp.spec.Function, ctx.Err())
+	}
+}
+
+// Prewarm starts one instance of spec's function in the background, so
+// that a run coming soon finds it warm, or waits for it rather than
+// starting its own. It does nothing when the function has an idle instance
+// or one starting, or is at its cap on instances. A prewarmed instance is
+// idle, and expires, like any other.
+func (p *Pool) Prewarm(spec Spec) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	fp := p.funcPoolLocked(spec)
+	if len(fp.idle) > 0 || fp.starting > 0 || fp.total >= maxInstances(spec) {
+		return
+	}
+	fp.total++
+	fp.starting++
+	fp.prewarming++
+	p.wg.Add(1) // before Close's Wait: Close sets closed under the lock first
+	go p.prewarm(fp)
+}
+
+// prewarm starts an instance of fp and leaves it idle.
+func (p *Pool) prewarm(fp *funcPool) {
+	defer p.wg.Done()
+	inst, err := p.start(p.stopCtx, fp)
+	p.mu.Lock()
+	fp.starting--
+	fp.prewarming--
+	for _, w := range fp.prewaiters {
+		close(w)
+	}
+	fp.prewaiters = nil
+	if err != nil {
+		fp.total--
+		p.wakeLocked(fp)
+		closed := p.closed
+		p.mu.Unlock()
+		if !closed {
+			p.log.Warn("prewarm failed", "function", fp.spec.Function, "err", err)
+		}
+		return
+	}
+	keep := p.releaseLocked(inst)
+	p.mu.Unlock()
+	if !keep {
+		inst.close()
 	}
 }
 
@@ -246,19 +334,27 @@ func (p *Pool) wakeLocked(fp *funcPool) {
 // now is either dropped here or found idle by watch.
 func (p *Pool) release(inst *Instance) {
 	p.mu.Lock()
+	keep := p.releaseLocked(inst)
+	p.mu.Unlock()
+	if !keep {
+		inst.close()
+	}
+}
+
+// releaseLocked puts inst on its idle stack and reports true, or drops it
+// and reports false: the caller then closes it, after unlocking.
+func (p *Pool) releaseLocked(inst *Instance) bool {
 	fp := inst.fp
 	if !p.closed && inst.healthy() {
 		inst.lastUsed = time.Now()
 		fp.idle = append(fp.idle, inst)
 		p.wakeLocked(fp)
-		p.mu.Unlock()
-		return
+		return true
 	}
 	fp.total--
 	delete(fp.live, inst)
 	p.wakeLocked(fp)
-	p.mu.Unlock()
-	inst.close()
+	return false
 }
 
 // watch drops inst from the idle stack once it dies there, so that it is
@@ -396,9 +492,14 @@ func (p *Pool) Close() {
 			close(w)
 		}
 		fp.waiters = nil
+		for _, w := range fp.prewaiters {
+			close(w)
+		}
+		fp.prewaiters = nil
 	}
 	p.mu.Unlock()
 	close(p.stopped)
+	p.stopFunc()
 	p.ln.Close()
 	for _, inst := range live {
 		inst.conn.Close()

@@ -56,7 +56,7 @@ func newDirectPair(t testing.TB, memCap int64) *directPair {
 }
 
 func TestDirectContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return newDirectPair(t, 4<<20) }, storetest.Options{})
+	storetest.Run(t, func(t *testing.T) store.Store { return newDirectPair(t, 1<<20) }, storetest.Options{})
 }
 
 func TestDirectTakeReadsAndReleases(t *testing.T) {

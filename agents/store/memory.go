@@ -140,30 +140,31 @@ func (m *Memory) fits(n int64) bool {
 }
 
 // read fills e from r: in memory while it fits under the cap, then in a
-// spill file holding everything read so far and the rest.
+// spill file holding everything read so far and the rest. It reads in
+// pieces, so a value that spills never had a growing buffer.
 func (m *Memory) read(e *entry, r io.Reader) error {
 	if m.cfg.Cap <= 0 {
 		data, err := io.ReadAll(r)
 		e.data = data
 		return err
 	}
-	var buf bytes.Buffer
-	chunk := make([]byte, 32<<10)
+	var pieces [][]byte
+	var size int64
 	for {
-		n, err := r.Read(chunk)
-		buf.Write(chunk[:n])
-		if err == io.EOF {
-			if m.fits(int64(buf.Len())) {
-				e.data = buf.Bytes()
-				return nil
-			}
-			break
-		}
-		if err != nil {
+		piece := make([]byte, 64<<10)
+		n, err := io.ReadFull(r, piece)
+		pieces = append(pieces, piece[:n])
+		size += int64(n)
+		done := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !done {
 			return err
 		}
-		if !m.fits(int64(buf.Len())) {
+		if !m.fits(size) {
 			break
+		}
+		if done {
+			e.data = bytes.Join(pieces, nil)
+			return nil
 		}
 	}
 	f, err := os.CreateTemp(m.cfg.SpillDir, "value-*")
@@ -171,7 +172,15 @@ func (m *Memory) read(e *entry, r io.Reader) error {
 		return fmt.Errorf("memory store: spill: %w", err)
 	}
 	e.file = f.Name()
-	_, err = io.Copy(f, io.MultiReader(&buf, r))
+	for _, p := range pieces {
+		if _, err = f.Write(p); err != nil {
+			break
+		}
+	}
+	pieces = nil
+	if err == nil {
+		_, err = io.Copy(f, r)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -193,9 +202,7 @@ func (m *Memory) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	data, file := e.data, e.file
 	m.mu.Unlock()
 	if file == "" {
-		r := &memReader{}
-		r.Reset(data)
-		return r, nil
+		return newMemReader(data), nil
 	}
 	// An open file stays readable even if the value is released meanwhile.
 	f, err := os.Open(file)

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 )
 
 // ErrNotFound is returned by Open for a key that was never written, whose
@@ -139,10 +140,24 @@ func readAll(rc io.Reader) ([]byte, error) {
 	return append(append(buf, one[0]), rest...), err
 }
 
-// memReader is a value read from memory; it knows its length.
+// memReader is a value read from memory; it knows its length. Closed
+// readers are reused.
 type memReader struct{ bytes.Reader }
 
-func (*memReader) Close() error { return nil }
+var memReaders = sync.Pool{New: func() any { return new(memReader) }}
+
+func newMemReader(data []byte) *memReader {
+	r := memReaders.Get().(*memReader)
+	r.Reset(data)
+	return r
+}
+
+// Close lets the reader be reused; it must not be read afterwards.
+func (r *memReader) Close() error {
+	r.Reset(nil)
+	memReaders.Put(r)
+	return nil
+}
 
 // ChunkSize is the piece size of stores that move values in pieces
 // (Redis, Kafka, Direct): 256 KiB.

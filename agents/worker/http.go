@@ -80,6 +80,9 @@ func (w *Worker) spec(ctx context.Context, wf *workflow.Workflow, f *workflow.Fu
 		Function:     f.Name,
 		MaxInstances: f.MaxInstances,
 		LogPath:      filepath.Join(w.cfg.DataDir, "logs", wf.Name+"."+f.Name+".log"),
+		Runtime:      f.Runtime,
+		CPU:          f.CPU,
+		MemoryMB:     f.MemoryMB,
 	}
 	if spec.MaxInstances <= 0 {
 		spec.MaxInstances = workflow.DefaultMaxInstances

@@ -17,6 +17,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/agents/runtime"
+	"github.com/faasflow/faasflow-go/agents/runtime/docker"
 	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/telemetry"
@@ -51,6 +52,12 @@ type Config struct {
 	Python string
 	// Data chooses the data plane (profile and services).
 	Data DataConfig
+	// Runtime runs function instances: RuntimeProcess (default) or
+	// RuntimeDocker.
+	Runtime string
+	// DockerHost is the Docker daemon's address for the docker runtime
+	// (default: $DOCKER_HOST, else Docker's default socket).
+	DockerHost string
 	// Observer, if set, also receives every run record (tests and benchmarks).
 	Observer engine.Recorder
 }
@@ -74,6 +81,42 @@ func (c *Config) setDefaults() {
 	if c.Python == "" {
 		c.Python = findPython()
 	}
+	if c.Runtime == "" {
+		c.Runtime = RuntimeProcess
+	}
+}
+
+// Runtimes: how a worker runs function instances.
+const (
+	// RuntimeProcess runs each instance as a child process of the agent.
+	RuntimeProcess = "process"
+	// RuntimeDocker runs each instance as a Docker container.
+	RuntimeDocker = "docker"
+)
+
+// newBackend returns the instance backend of cfg.Runtime and what closes it.
+func newBackend(cfg Config, log *slog.Logger) (runtime.Backend, func(), error) {
+	switch cfg.Runtime {
+	case RuntimeProcess:
+		return runtime.ProcessBackend{}, func() {}, nil
+	case RuntimeDocker:
+		ns := cfg.Data.Namespace
+		if ns == "" {
+			ns = "faasflow"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		b, err := docker.New(ctx, docker.Config{Host: cfg.DockerHost, Cluster: ns, Worker: cfg.ID}, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, func() {
+			if err := b.Close(); err != nil {
+				log.Warn("close the docker runtime", "err", err)
+			}
+		}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown runtime %q: use %s or %s (--runtime)", cfg.Runtime, RuntimeProcess, RuntimeDocker)
 }
 
 // findPython prefers the system interpreter by absolute path: a version
@@ -108,7 +151,9 @@ type Worker struct {
 	ln     net.Listener
 	engine *engine.Engine
 	pool   *runtime.Pool
-	rec    *Recorder
+	// closeBackend ends the pool's backend, after the pool.
+	closeBackend func()
+	rec          *Recorder
 	client *http.Client
 	arts   *artifacts
 	stores engine.Stores
@@ -139,28 +184,36 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 		cfg.URL = "http://" + ln.Addr().String()
 	}
 	log = log.With("worker", cfg.ID)
-	pool, err := runtime.NewPool(runtime.PoolConfig{
-		SocketPath: filepath.Join(cfg.DataDir, "agent.sock"), KeepAlive: cfg.KeepAlive, MaxBody: cfg.MaxBody,
-	}, runtime.ProcessBackend{}, log)
+	backend, closeBackend, err := newBackend(cfg, log)
 	if err != nil {
 		ln.Close()
+		return nil, fmt.Errorf("worker %s: %w", cfg.ID, err)
+	}
+	pool, err := runtime.NewPool(runtime.PoolConfig{
+		SocketPath: filepath.Join(cfg.DataDir, "agent.sock"), KeepAlive: cfg.KeepAlive, MaxBody: cfg.MaxBody,
+	}, backend, log)
+	if err != nil {
+		ln.Close()
+		closeBackend()
 		return nil, err
 	}
 	rec, err := NewRecorder(filepath.Join(cfg.DataDir, "runs.jsonl"))
 	if err != nil {
 		ln.Close()
 		pool.Close()
+		closeBackend()
 		return nil, err
 	}
 	stores, direct, err := openStores(cfg)
 	if err != nil {
 		ln.Close()
 		pool.Close()
+		closeBackend()
 		rec.Close()
 		return nil, fmt.Errorf("worker %s data plane: %w", cfg.ID, err)
 	}
 	client := api.NewHTTPClient()
-	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, rec: rec, client: client, stores: stores, direct: direct,
+	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, closeBackend: closeBackend, rec: rec, client: client, stores: stores, direct: direct,
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
 	tr := &httpTransport{client: client, sender: api.NewSender(client), gateway: cfg.Gateway}
 	w.metrics = telemetry.NewMetrics()
@@ -178,7 +231,7 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	}
 	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, stores, recs, log)
 	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
-		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax,
+		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax, "runtime", cfg.Runtime,
 		"local_tier", store.TierOf(stores.Local), "remote_tier", store.TierOf(stores.Remote))
 	return w, nil
 }
@@ -199,6 +252,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	err := api.Serve(ctx, w.ln, w.Handler())
 	w.engine.Close()
 	w.pool.Close()
+	w.closeBackend()
 	closeStores(w.stores, w.direct)
 	w.rec.Close()
 	if w.couch != nil {

@@ -23,6 +23,7 @@ func cmdCluster(ctx context.Context, args []string) error {
 	wkPort := fs.Int("worker-port", 8000, "first worker port (local provider)")
 	keepAlive := fs.Duration("keep-alive", 0, "how long idle function instances stay warm (default 10m)")
 	binDir := fs.String("bin", "", "directory with faasflow-gateway and faasflow-worker (default: beside this program)")
+	rt := fs.String("runtime", "process", "how workers run function instances: process or docker (the daemon at $DOCKER_HOST)")
 	var data cluster.DataConfig
 	fs.StringVar(&data.Profile, "profile", "embedded", "data profile: embedded (no services) or full (Redis, Kafka, CouchDB)")
 	fs.StringVar(&data.Redis, "redis", os.Getenv("FAASFLOW_REDIS_ADDR"), "Redis host:port for the full profile (default $FAASFLOW_REDIS_ADDR)")
@@ -52,7 +53,7 @@ func cmdCluster(ctx context.Context, args []string) error {
 		}
 		s, err := cluster.Up(ctx, cluster.LocalConfig{
 			StateDir: dir, BinDir: *binDir, Workers: *workers, GatewayPort: *gwPort, WorkerPort: *wkPort, KeepAlive: *keepAlive,
-			Data: data,
+			Data: data, Runtime: *rt,
 		})
 		if err != nil {
 			return err

@@ -48,6 +48,9 @@ type Options struct {
 	// Data is every worker's data plane (default: the embedded profile).
 	// An empty Namespace gets one unique to this cluster.
 	Data worker.DataConfig
+	// Runtime and DockerHost choose how workers run instances (default:
+	// processes); see worker.Config.
+	Runtime, DockerHost string
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -91,6 +94,7 @@ func Start(tb testing.TB, opt Options) *Cluster {
 			SyntheticBinary: synth.Path,
 			ID:              workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
 			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,
+			Runtime: opt.Runtime, DockerHost: opt.DockerHost,
 		}, log)
 		if err != nil {
 			tb.Fatal(err)
