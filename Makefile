@@ -38,10 +38,10 @@ EXP_PORT     ?= 7100
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-build: ## build faasflow, faasflow-gateway and faasflow-worker into bin/
+build: ## build faasflow, faasflow-gateway, faasflow-worker and faasflow-synthetic into bin/ (static: they also run in FROM-scratch containers)
 	@echo "==> build"
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 test: ## run all tests; first starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
 	@echo "==> services"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/worker"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
+	"github.com/faasflow/faasflow-go/workflow"
 )
 
 // runLog keeps the run records of a cluster.
@@ -187,6 +189,49 @@ func TestRemoteTiers(t *testing.T) {
 				}
 			}
 			waitFreed(t, c)
+		})
+	}
+}
+
+// TestPrewarmHidesConsumersColdStarts runs a 3-stage chain on one worker:
+// with pre-warming, only the first stage starts cold (the next stage's
+// instance starts while the one before runs); without, every stage does.
+func TestPrewarmHidesConsumersColdStarts(t *testing.T) {
+	src := `
+name: warmchain
+inputs: {x: a.x}
+functions:
+  a: {inputs: [x], outputs: {y: b.x}}
+  b: {inputs: [x], outputs: {y: c.x}}
+  c: {inputs: [x], outputs: {y: $result}}
+`
+	for _, off := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prewarm=%v", !off), func(t *testing.T) {
+			wf, err := workflow.ParseNative([]byte(src), "warmchain.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range wf.Functions {
+				f.Runtime = "synthetic"
+				f.Synthetic = &workflow.Synthetic{Seconds: 0.2}
+			}
+			log := &runLog{}
+			c := testcluster.Start(t, testcluster.Options{Workers: 1, NoPrewarm: off, Observer: log})
+			c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
+			inv := c.Invoke(t, "warmchain", map[string]string{"x": "1"})
+			if inv.Status != api.StatusSucceeded {
+				t.Fatalf("%s: %s", inv.Status, inv.Error)
+			}
+			cold := map[string]bool{}
+			log.mu.Lock()
+			for _, r := range log.runs {
+				cold[r.Function] = r.ColdStart
+			}
+			log.mu.Unlock()
+			want := map[string]bool{"a": true, "b": off, "c": off}
+			if !reflect.DeepEqual(cold, want) {
+				t.Fatalf("cold starts by function = %v, want %v", cold, want)
+			}
 		})
 	}
 }

@@ -106,6 +106,10 @@ type Config struct {
 	// TombstoneTTL is how long an ended invocation's ID is remembered so late
 	// messages are dropped instead of starting it again (default 1m).
 	TombstoneTTL time.Duration
+	// NoPrewarm turns off starting instances of a function's consumers on
+	// this worker when it fires (pre-warming hides their cold start behind
+	// its run; the executor must have a Prewarm method).
+	NoPrewarm bool
 	// RemoteGrace is how long after an invocation ends here its values in
 	// the remote store are kept for consumers still reading them (default
 	// 30s). Values are normally freed earlier, by their last reader.

@@ -94,6 +94,7 @@ type attempt struct {
 func (e *Engine) execute(pr *pendingRun) {
 	inv, f := pr.inv, pr.fs.f
 	spec := inv.dep.specs[f.Name]
+	e.prewarm(inv.dep, f)
 	outs := make([]protocol.OutSpec, len(f.Outputs))
 	for i, o := range f.Outputs {
 		outs[i] = protocol.OutSpec{Name: o.Name, Foreach: o.Foreach}
@@ -149,6 +150,27 @@ func (e *Engine) execute(pr *pendingRun) {
 	}
 	inv.mu.Unlock()
 	e.apply(inv, fx)
+}
+
+// prewarmer is an executor that can start an instance ahead of its first
+// run (*runtime.Pool can).
+type prewarmer interface {
+	Prewarm(spec runtime.Spec)
+}
+
+// prewarm starts, in the background, an instance of each consumer of f
+// placed on this worker that has none idle, so that its cold start
+// overlaps f's run.
+func (e *Engine) prewarm(dep *deployment, f *workflow.Function) {
+	pw, ok := e.exec.(prewarmer)
+	if !ok || e.cfg.NoPrewarm {
+		return
+	}
+	for _, t := range f.Reach {
+		if spec, local := dep.specs[t.Function]; local && t.Function != f.Name {
+			pw.Prewarm(spec)
+		}
+	}
 }
 
 func describeRunError(f *workflow.Function, err error) error {

@@ -55,6 +55,9 @@ type Config struct {
 	// Runtime runs function instances: RuntimeProcess (default) or
 	// RuntimeDocker.
 	Runtime string
+	// NoPrewarm stops starting instances of a function's same-worker
+	// consumers when it fires (see engine.Config.NoPrewarm).
+	NoPrewarm bool
 	// DockerHost is the Docker daemon's address for the docker runtime
 	// (default: $DOCKER_HOST, else Docker's default socket).
 	DockerHost string
@@ -151,13 +154,13 @@ type Worker struct {
 	ln     net.Listener
 	engine *engine.Engine
 	pool   *runtime.Pool
-	// closeBackend ends the pool's backend, after the pool.
-	closeBackend func()
-	rec          *Recorder
+	rec    *Recorder
 	client *http.Client
 	arts   *artifacts
 	stores engine.Stores
 	direct *store.Direct
+	// closeBackend ends the pool's backend, after the pool.
+	closeBackend func()
 
 	metrics *telemetry.Metrics
 	// couch receives run records in the full profile (nil otherwise).
@@ -229,7 +232,7 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	if cfg.Observer != nil {
 		recs = append(recs, cfg.Observer)
 	}
-	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax}, pool, tr, stores, recs, log)
+	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax, NoPrewarm: cfg.NoPrewarm}, pool, tr, stores, recs, log)
 	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
 		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax, "runtime", cfg.Runtime,
 		"local_tier", store.TierOf(stores.Local), "remote_tier", store.TierOf(stores.Remote))

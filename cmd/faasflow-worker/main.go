@@ -37,6 +37,7 @@ func main() {
 	kafka := flag.String("kafka", "", "Kafka brokers, host:port[,host:port...] (full profile)")
 	flag.StringVar(&cfg.Data.CouchDBURL, "couchdb", "", "CouchDB URL (remote tier couchdb; run records also go to its workflow_latency database)")
 	flag.StringVar(&cfg.Data.Namespace, "namespace", "faasflow", "prefix of this cluster's Redis keys and Kafka topics, to share services between clusters")
+	flag.BoolVar(&cfg.NoPrewarm, "no-prewarm", false, "do not start instances of a function's consumers on this worker when it fires")
 	flag.StringVar(&cfg.Runtime, "runtime", worker.RuntimeProcess, "how function instances run: process (child processes) or docker (containers)")
 	flag.StringVar(&cfg.DockerHost, "docker-host", "", "Docker daemon address for --runtime docker (default $DOCKER_HOST, else the default socket)")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")

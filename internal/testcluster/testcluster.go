@@ -51,6 +51,8 @@ type Options struct {
 	// Runtime and DockerHost choose how workers run instances (default:
 	// processes); see worker.Config.
 	Runtime, DockerHost string
+	// NoPrewarm turns off pre-warming consumers' instances.
+	NoPrewarm bool
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -94,7 +96,7 @@ func Start(tb testing.TB, opt Options) *Cluster {
 			SyntheticBinary: synth.Path,
 			ID:              workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
 			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,
-			Runtime: opt.Runtime, DockerHost: opt.DockerHost,
+			Runtime: opt.Runtime, DockerHost: opt.DockerHost, NoPrewarm: opt.NoPrewarm,
 		}, log)
 		if err != nil {
 			tb.Fatal(err)

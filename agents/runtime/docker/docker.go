@@ -264,9 +264,6 @@ func (b *Backend) Start(ctx context.Context, spec runtime.Spec, env []string) (r
 	if closed {
 		return fail(errors.New("docker runtime: the worker is shutting down"))
 	}
-	// Wait for the next exit before starting, so that a container that
-	// exits at once is not missed.
-	waitC, errC := b.cli.ContainerWait(b.ctx, c.id, container.WaitConditionNextExit)
 	if spec.LogPath != "" {
 		f, err := os.OpenFile(spec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -275,12 +272,24 @@ func (b *Backend) Start(ctx context.Context, spec runtime.Spec, env []string) (r
 		}
 		c.logFile = f
 	}
+	// Wait for the next exit before starting, so that a container that
+	// exits at once is not missed.
+	waitC, errC := b.cli.ContainerWait(b.ctx, c.id, container.WaitConditionNextExit)
 	if err := b.cli.ContainerStart(ctx, c.id, container.StartOptions{}); err != nil {
 		if c.logFile != nil {
 			c.logFile.Close()
 		}
-		b.wg.Done()
-		return fail(fmt.Errorf("docker runtime: start the container of %s: %w", spec.Function, err))
+		res, err := fail(fmt.Errorf("docker runtime: start the container of %s: %w", spec.Function, err))
+		// The removal ends the wait; take its answer, which the client
+		// cannot drop.
+		go func() {
+			defer b.wg.Done()
+			select {
+			case <-waitC:
+			case <-errC:
+			}
+		}()
+		return res, err
 	}
 	go c.followLogs()
 	go c.wait(waitC, errC)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -159,11 +160,20 @@ func TestContainerKilledMidRun(t *testing.T) {
 	}
 
 	const timeout = 30 * time.Second
-	j := runtimetest.NewJob("sleep", "seconds", []byte("60"))
+	started := make(chan struct{})
+	var once sync.Once
+	j := runtimetest.NewJob("sleep", "seconds", nil).Stored("seconds", func(string) ([]byte, error) {
+		once.Do(func() { close(started) }) // the run is under way
+		return []byte("60"), nil
+	})
 	j.Call.Deadline = time.Now().Add(timeout)
 	resc := make(chan runtime.Result, 1)
 	go func() { resc <- runtimetest.Execute(t, p, spec, j) }()
-	time.Sleep(300 * time.Millisecond) // the run is under way
+	select {
+	case <-started:
+	case res := <-resc:
+		t.Fatalf("run ended before the function asked for its input: %+v", res)
+	}
 	t0 := time.Now()
 	if err := cli.ContainerKill(context.Background(), ids[0], "KILL"); err != nil {
 		t.Fatalf("docker kill: %v", err)
@@ -184,7 +194,7 @@ func TestContainerKilledMidRun(t *testing.T) {
 	}
 	runtimetest.WaitFor(t, "the killed container to be removed", func() bool {
 		_, err := cli.ContainerInspect(context.Background(), ids[0])
-		return client.IsErrNotFound(err)
+		return cerrdefs.IsNotFound(err)
 	})
 }
 
