@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/docker/docker/client"
 
 	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/cluster"
@@ -296,5 +299,35 @@ func TestCLIClusterFullProfile(t *testing.T) {
 	}
 	if !strings.Contains(string(logs), "local_tier=redis remote_tier=kafka") {
 		t.Fatalf("worker-1's log does not show the full profile's tiers:\n%s", logs)
+	}
+}
+
+// TestCLIBuildImages builds wordcount's images (Go, and Python for its
+// count step) ahead of a deploy: each function's image is on the daemon.
+func TestCLIBuildImages(t *testing.T) {
+	host := os.Getenv("FAASFLOW_DOCKER_HOST")
+	if host == "" {
+		t.Skip(`FAASFLOW_DOCKER_HOST is not set: start dockerd with eval "$(scripts/services/docker.sh start)"`)
+	}
+	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
+	out := c.mustRun("build", "../../benchmarks/wordcount/workflow-python.yaml", "--docker-host", host)
+	cli, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	images := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		_, ref, ok := strings.Cut(line, " image ")
+		if !ok {
+			t.Fatalf("build printed a function without an image: %q", line)
+		}
+		if _, err := cli.ImageInspect(context.Background(), ref); err != nil {
+			t.Fatalf("image %s of %q is not on the daemon: %v", ref, line, err)
+		}
+		images++
+	}
+	if images != 3 {
+		t.Fatalf("build printed %d images, want 3 (start, count, merge):\n%s", images, out)
 	}
 }

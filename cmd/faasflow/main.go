@@ -26,6 +26,7 @@ Usage:
   faasflow cluster status                                 show its processes and workers
   faasflow validate FILE...                               check workflow files
   faasflow convert FILE [-o OUT]                          write a workflow (native, DataFlower, v1) as native YAML
+  faasflow build FILE|DIR [--docker-host H]                build the functions, and their images for the docker runtime
   faasflow deploy FILE|DIR [--mode M] [--placement P] [--table fn=worker,...] [--bind FILE] [--explain]
   faasflow invoke NAME [--input JSON|@file] [--request-id ID] [--async]
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdValidate(rest)
 	case "convert":
 		return cmdConvert(rest, os.Stdout)
+	case "build":
+		return cmdBuild(ctx, rest)
 	case "deploy":
 		return cmdDeploy(ctx, rest)
 	case "invoke":

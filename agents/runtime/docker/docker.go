@@ -296,6 +296,14 @@ func (b *Backend) Start(ctx context.Context, spec runtime.Spec, env []string) (r
 	return c, nil
 }
 
+// Image makes sure the image of spec's function exists, building it if
+// needed, and returns its reference: what `faasflow build` does ahead of a
+// deploy, so no worker builds it on a first run.
+func (b *Backend) Image(ctx context.Context, spec runtime.Spec) (string, error) {
+	ref, _, err := b.image(ctx, spec)
+	return ref, err
+}
+
 // image returns the image of spec's function, building it if it is not
 // there, and the container's command.
 func (b *Backend) image(ctx context.Context, spec runtime.Spec) (string, []string, error) {
