@@ -222,12 +222,16 @@ functions:
 			if inv.Status != api.StatusSucceeded {
 				t.Fatalf("%s: %s", inv.Status, inv.Error)
 			}
+			// A run's record is made after its outputs are sent: wait for c's.
 			cold := map[string]bool{}
-			log.mu.Lock()
-			for _, r := range log.runs {
-				cold[r.Function] = r.ColdStart
+			for deadline := time.Now().Add(5 * time.Second); len(cold) < 3 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				log.mu.Lock()
+				for _, r := range log.runs {
+					cold[r.Function] = r.ColdStart
+				}
+				log.mu.Unlock()
 			}
-			log.mu.Unlock()
 			want := map[string]bool{"a": true, "b": off, "c": off}
 			if !reflect.DeepEqual(cold, want) {
 				t.Fatalf("cold starts by function = %v, want %v", cold, want)
