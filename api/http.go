@@ -61,7 +61,17 @@ func PostRaw(ctx context.Context, client *http.Client, url, header string, meta 
 	}
 	req.Header.Set(header, string(hdr))
 	req.Header.Set("Content-Type", "application/octet-stream")
+	MarkReplayable(req)
 	return Do(client, req)
+}
+
+// MarkReplayable tells net/http that req may be sent again when the
+// connection it went out on turns out to have been closed by the server
+// before any answer (the keep-alive race, seen as "EOF"). Only for
+// requests whose effect is the same when repeated: messages, reports and
+// relays are (receivers drop duplicates).
+func MarkReplayable(req *http.Request) {
+	req.Header.Set("Idempotency-Key", "faasflow")
 }
 
 // Post sends an empty POST to url.

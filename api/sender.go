@@ -110,6 +110,7 @@ func (s *Sender) sendBatch(baseURL string, batch []*queued) error {
 	if err != nil {
 		return err
 	}
+	MarkReplayable(req)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	return Do(s.Client, req)
 }

@@ -183,7 +183,7 @@ func TestRemoteTiers(t *testing.T) {
 				if inv.Status != api.StatusSucceeded {
 					t.Fatalf("%s mode: %s: %s", mode, inv.Status, inv.Error)
 				}
-				checkWordcount(t, inv, seed, tier+" "+mode)
+				testcluster.CheckWordcount(t, inv, seed, tier+" "+mode)
 				if got := log.inputBytes(inv.RequestID, "count"); got[tier] == 0 {
 					t.Fatalf("%s mode: count's input bytes by tier = %v, want them through %s", mode, got, tier)
 				}

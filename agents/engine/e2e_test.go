@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
-	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
 	"github.com/faasflow/faasflow-go/workflow"
 )
@@ -36,20 +35,6 @@ func waitFreed(t *testing.T, c *testcluster.Cluster) {
 	}
 }
 
-// checkWordcount fails the test unless inv's result is the direct count
-// of the texts of seed.
-func checkWordcount(t *testing.T, inv *api.Invocation, seed uint64, what string) {
-	t.Helper()
-	var got wordcount.Result
-	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
-		t.Fatalf("%s, seed %d: decode result: %v", what, seed, err)
-	}
-	if want := wordcount.Direct(seed); !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s, seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
-			what, seed, got.Total, got.Distinct, want.Total, want.Distinct)
-	}
-}
-
 func TestWordcountMatchesDirectCount(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	for _, mode := range api.Modes {
@@ -59,7 +44,7 @@ func TestWordcountMatchesDirectCount(t *testing.T) {
 		if inv.Status != api.StatusSucceeded {
 			t.Fatalf("%s, seed %d: status %s: %s", mode, seed, inv.Status, inv.Error)
 		}
-		checkWordcount(t, inv, seed, mode)
+		testcluster.CheckWordcount(t, inv, seed, mode)
 	}
 	waitFreed(t, c)
 }
@@ -327,7 +312,7 @@ func TestPythonFunctions(t *testing.T) {
 	if inv.Status != api.StatusSucceeded {
 		t.Fatalf("status %s: %s", inv.Status, inv.Error)
 	}
-	checkWordcount(t, inv, 5, "count in Python")
+	testcluster.CheckWordcount(t, inv, 5, "count in Python")
 
 	c.Deploy(t, "testdata/pyfail.yaml", api.DeployRequest{})
 	bad := c.Invoke(t, "pyfail", map[string]string{"x": `"raise"`})
@@ -362,7 +347,7 @@ func TestDataFlowerWordcountUnchanged(t *testing.T) {
 	if inv.Status != api.StatusSucceeded {
 		t.Fatalf("status %s: %s", inv.Status, inv.Error)
 	}
-	checkWordcount(t, inv, 2, "DataFlower file")
+	testcluster.CheckWordcount(t, inv, 2, "DataFlower file")
 	waitFreed(t, c)
 }
 

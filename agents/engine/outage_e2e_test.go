@@ -128,7 +128,7 @@ func TestServiceOutage(t *testing.T) {
 			for {
 				inv := c.Invoke(t, "wordcount", map[string]string{"seed": "7"})
 				if inv.Status == api.StatusSucceeded {
-					checkWordcount(t, inv, 7, "after the outage")
+					testcluster.CheckWordcount(t, inv, 7, "after the outage")
 					break
 				}
 				if time.Now().After(deadline) {

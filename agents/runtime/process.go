@@ -23,7 +23,7 @@ func (ProcessBackend) Start(ctx context.Context, spec Spec, env []string) (Proce
 	cmd := exec.Command(spec.Executable, spec.Args...)
 	cmd.Env = append(append(os.Environ(), spec.Env...), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &process{cmd: cmd, exited: make(chan struct{}), tail: &tailBuffer{max: 4096}}
+	p := &process{cmd: cmd, exited: make(chan struct{}), tail: &TailBuffer{Max: 4096}}
 	var out io.Writer = p.tail
 	if spec.LogPath != "" {
 		f, err := os.OpenFile(spec.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -48,7 +48,7 @@ type process struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	err     error
-	tail    *tailBuffer
+	tail    *TailBuffer
 	logFile *os.File
 }
 
@@ -77,24 +77,27 @@ func (p *process) Kill() {
 	}
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// TailBuffer keeps the last Max bytes written to it: the end of an
+// instance's output, for the error that says why it ended. It is safe for
+// concurrent use.
+type TailBuffer struct {
 	mu  sync.Mutex
-	max int
+	Max int
 	buf []byte
 }
 
-func (t *tailBuffer) Write(b []byte) (int, error) {
+func (t *TailBuffer) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, b...)
-	if over := len(t.buf) - t.max; over > 0 {
+	if over := len(t.buf) - t.Max; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
 	}
 	return len(b), nil
 }
 
-func (t *tailBuffer) String() string {
+// String returns the bytes kept.
+func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)

@@ -250,7 +250,7 @@ func (b *Backend) Start(ctx context.Context, spec runtime.Spec, env []string) (r
 	if err != nil {
 		return nil, fmt.Errorf("docker runtime: create a container of %s: %w", spec.Function, err)
 	}
-	c := &instance{b: b, id: created.ID, name: name, memoryMB: spec.MemoryMB, exited: make(chan struct{}), logsDone: make(chan struct{}), tail: &tailBuffer{max: 4096}}
+	c := &instance{b: b, id: created.ID, name: name, memoryMB: spec.MemoryMB, exited: make(chan struct{}), logsDone: make(chan struct{}), tail: &runtime.TailBuffer{Max: 4096}}
 	fail := func(err error) (runtime.Process, error) {
 		b.removeContainer(c.id)
 		return nil, err
@@ -500,7 +500,7 @@ type instance struct {
 	id, name string
 	memoryMB int
 
-	tail     *tailBuffer
+	tail     *runtime.TailBuffer
 	logFile  *os.File
 	logsDone chan struct{}
 
@@ -603,27 +603,4 @@ func containerName(cluster, worker, function, instance string) string {
 		}, s)
 	}
 	return "faasflow_" + clean(cluster) + "_" + clean(worker) + "_" + clean(function) + "_" + clean(instance)
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }

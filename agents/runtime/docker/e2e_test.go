@@ -2,9 +2,7 @@ package docker_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
@@ -13,7 +11,6 @@ import (
 	"github.com/faasflow/faasflow-go/agents/runtime/docker"
 	"github.com/faasflow/faasflow-go/agents/worker"
 	"github.com/faasflow/faasflow-go/api"
-	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
 )
 
@@ -46,7 +43,7 @@ func TestWordcountInDocker(t *testing.T) {
 		if inv.Status != api.StatusSucceeded {
 			t.Fatalf("%s, seed %d: status %s: %s", mode, seed, inv.Status, inv.Error)
 		}
-		checkWordcount(t, inv, seed, mode)
+		testcluster.CheckWordcount(t, inv, seed, mode)
 	}
 	list, err := cli.ContainerList(context.Background(), container.ListOptions{Filters: ours})
 	if err != nil {
@@ -68,20 +65,6 @@ func TestWordcountInDocker(t *testing.T) {
 		if inv.Status != api.StatusSucceeded {
 			t.Fatalf("status %s: %s", inv.Status, inv.Error)
 		}
-		checkWordcount(t, inv, 5, "count in Python")
+		testcluster.CheckWordcount(t, inv, 5, "count in Python")
 	})
-}
-
-// checkWordcount fails the test unless inv's result is the direct count
-// of the texts of seed.
-func checkWordcount(t *testing.T, inv *api.Invocation, seed uint64, what string) {
-	t.Helper()
-	var got wordcount.Result
-	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
-		t.Fatalf("%s, seed %d: decode result: %v", what, seed, err)
-	}
-	if want := wordcount.Direct(seed); !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s, seed %d: result differs from a direct count: got %d words (%d distinct), want %d (%d)",
-			what, seed, got.Total, got.Distinct, want.Total, want.Distinct)
-	}
 }
