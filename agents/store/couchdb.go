@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,11 +30,13 @@ type CouchDBConfig struct {
 // as pouchdb-server), for values that must outlive the worker.
 //
 // Each value is one document, its key being the document ID
-// "v:INV/RANDOM": the invocation comes first so that DropInvocation finds
-// the invocation's documents with one _all_docs range query (the "v:"
-// keeps IDs clear of the "_" CouchDB reserves). The document holds the
-// invocation and the remaining references ("refs"); the value itself is
-// the document's attachment "value", streamed in and out.
+// "v:INV/RANDOM.REFS": the invocation comes first so that DropInvocation
+// finds the invocation's documents with one _all_docs range query (the
+// "v:" keeps IDs clear of the "_" CouchDB reserves), and the ID ends with
+// the number of readers, so that uploading the value — the document's
+// attachment "value", streamed in and out — is the one request that
+// creates the document. Releases are counted in the document's "released"
+// field; the last one deletes it.
 type CouchDB struct {
 	cfg    CouchDBConfig
 	where  string // the URL without credentials, for errors
@@ -111,60 +114,62 @@ func (c *CouchDB) fail(op string, err error) error {
 // couchPrefix is the start of the document IDs of inv's values.
 func couchPrefix(inv string) string { return "v:" + inv + "/" }
 
-// couchDoc is a value's document, without its attachment.
-type couchDoc struct {
-	Inv  string `json:"inv"`
-	Refs int    `json:"refs"`
+// couchRefs returns the number of readers a document ID carries.
+func couchRefs(key string) int {
+	i := strings.LastIndexByte(key, '.')
+	if i < 0 {
+		return 1
+	}
+	n, err := strconv.Atoi(key[i+1:])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
 }
 
-// Put creates the value's document, then uploads the value, streamed from
-// src, as its attachment. Until the upload completes the document has no
-// attachment and Open reports it missing; if the upload fails the document
-// is deleted (see remove). With refs <= 0 nothing is stored and the key is
-// "".
+// Put uploads the value, streamed from src, as the attachment of a new
+// document, which the upload creates. If the upload fails the document is
+// deleted, should the server have kept part of it (see remove). With refs
+// <= 0 nothing is stored and the key is "".
 func (c *CouchDB) Put(ctx context.Context, inv string, refs int, src io.Reader) (string, error) {
 	if refs <= 0 {
 		return "", nil
 	}
-	key := couchPrefix(inv) + rand.Text()
-	rev, err := c.db.Put(ctx, key, couchDoc{Inv: inv, Refs: refs})
-	if err != nil {
-		return "", c.fail("put "+key, err)
-	}
+	key := couchPrefix(inv) + rand.Text() + "." + strconv.Itoa(refs)
 	att := &kivik.Attachment{
 		Filename:    couchAttachment,
 		ContentType: "application/octet-stream",
 		// NopCloser: the driver closes the body, and src is the caller's.
 		Content: io.NopCloser(src),
 	}
-	if _, err := c.db.PutAttachment(ctx, key, att, kivik.Rev(rev)); err != nil {
+	if _, err := c.db.PutAttachment(ctx, key, att); err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		c.remove(dctx, key, rev) // best effort: nobody knows the key
+		c.remove(dctx, key) // best effort: nobody knows the key
 		return "", c.fail("put "+key, err)
 	}
 	return key, nil
 }
 
-// remove deletes the document key, known at revision rev, after a failed
-// upload. The server may have stored a newer revision with what it
-// received (pouchdb-server takes an upload that broke off as an empty
-// attachment): on a conflict the current revision is deleted. Such a
-// write may also land after the deletion; its key was never returned, so
-// nobody reads it, and DropInvocation deletes it.
-func (c *CouchDB) remove(ctx context.Context, key, rev string) error {
+// remove deletes the document key after a failed upload, if the server
+// stored it anyway (pouchdb-server takes an upload that broke off as an
+// empty attachment). Such a write may also land after the deletion; its
+// key was never returned, so nobody reads it, and DropInvocation deletes
+// it.
+func (c *CouchDB) remove(ctx context.Context, key string) error {
 	for range couchRetries {
-		_, err := c.db.Delete(ctx, key, rev)
+		rev, err := c.db.GetRev(ctx, key)
+		if kivik.HTTPStatus(err) == http.StatusNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = c.db.Delete(ctx, key, rev)
 		if err == nil || kivik.HTTPStatus(err) == http.StatusNotFound {
 			return nil
 		}
 		if kivik.HTTPStatus(err) != http.StatusConflict {
-			return err
-		}
-		if rev, err = c.db.GetRev(ctx, key); err != nil {
-			if kivik.HTTPStatus(err) == http.StatusNotFound {
-				return nil
-			}
 			return err
 		}
 	}
@@ -183,7 +188,7 @@ func (c *CouchDB) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return att.Content, nil
 }
 
-// Release decrements the document's references, deleting it at zero. An
+// Release counts one reader done, deleting the document with the last. An
 // update that conflicts with another one is retried on the new revision.
 func (c *CouchDB) Release(ctx context.Context, key string) error {
 	for range couchRetries {
@@ -198,11 +203,11 @@ func (c *CouchDB) Release(ctx context.Context, key string) error {
 			return c.fail("release "+key, err)
 		}
 		rev, _ := doc["_rev"].(string)
-		refs, _ := doc["refs"].(float64)
-		if refs <= 1 {
+		released, _ := doc["released"].(float64)
+		if int(released)+1 >= couchRefs(key) {
 			_, err = c.db.Delete(ctx, key, rev)
 		} else {
-			doc["refs"] = refs - 1
+			doc["released"] = released + 1
 			_, err = c.db.Put(ctx, key, doc)
 		}
 		switch kivik.HTTPStatus(err) {

@@ -34,7 +34,6 @@ type Memory struct {
 	mu    sync.Mutex
 	seq   uint64
 	items map[string]*entry
-	byInv map[string]map[string]struct{}
 	mem   int64 // bytes held in memory
 	disk  int64 // bytes held in spill files
 
@@ -70,7 +69,7 @@ func NewMemoryWith(cfg MemoryConfig) (*Memory, error) {
 			return nil, fmt.Errorf("memory store: create spill directory: %w", err)
 		}
 	}
-	m := &Memory{cfg: cfg, items: map[string]*entry{}, byInv: map[string]map[string]struct{}{}}
+	m := &Memory{cfg: cfg, items: map[string]*entry{}}
 	if cfg.TTL > 0 {
 		m.stop, m.done = make(chan struct{}), make(chan struct{})
 		go m.expire()
@@ -115,12 +114,6 @@ func (m *Memory) Put(ctx context.Context, inv string, refs int, r io.Reader) (st
 	key := kb.String()
 	e.key = key
 	m.items[key] = e
-	keys := m.byInv[inv]
-	if keys == nil {
-		keys = map[string]struct{}{}
-		m.byInv[inv] = keys
-	}
-	keys[key] = struct{}{}
 	if e.file != "" {
 		m.disk += e.size
 	} else {
@@ -249,10 +242,13 @@ func (m *Memory) Release(ctx context.Context, key string) error {
 func (m *Memory) DropInvocation(ctx context.Context, inv string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for key := range m.byInv[inv] {
-		m.deleteLocked(key, m.items[key])
+	// A scan: the store holds only values waiting for their readers, few
+	// at a time, and Put and Release stay one map operation each.
+	for key, e := range m.items {
+		if e.inv == inv {
+			m.deleteLocked(key, e)
+		}
 	}
-	delete(m.byInv, inv)
 	return nil
 }
 
@@ -263,11 +259,6 @@ func (m *Memory) deleteLocked(key string, e *entry) {
 		os.Remove(e.file)
 	} else {
 		m.mem -= e.size
-	}
-	// The invocation's (maybe empty) key set stays until DropInvocation, so
-	// an invocation that puts and releases values does not rebuild it.
-	if keys := m.byInv[e.inv]; keys != nil {
-		delete(keys, key)
 	}
 }
 
