@@ -114,6 +114,24 @@ func BenchmarkMemory(b *testing.B) {
 				m.Release(ctx, key)
 			}
 		})
+		// What the engine does: runs read a held value through Get, a view
+		// of the stored slice (the "take" column of scripts/bench-stores.sh).
+		b.Run(size.name+"/take", func(b *testing.B) {
+			m := store.NewMemory()
+			defer m.Close()
+			b.SetBytes(int64(size.n))
+			for b.Loop() {
+				key, err := m.Put(ctx, "bench", 1, store.Bytes(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, ok := m.Get(key)
+				if !ok || len(got) != len(data) {
+					b.Fatalf("get %d bytes: %v", len(got), ok)
+				}
+				m.Release(ctx, key)
+			}
+		})
 		b.Run(size.name+"/floor", func(b *testing.B) {
 			b.SetBytes(int64(size.n))
 			for b.Loop() {
