@@ -8,6 +8,8 @@ LDFLAGS     := -X github.com/faasflow/faasflow-go/version.Version=$(VERSION)
 PROVIDER    ?= local
 WORKERS     ?= 3
 TEST_FLAGS  ?= -count=1 -timeout 20m
+PROFILE     ?= embedded
+RUNTIME     ?= process
 
 # `make cluster up` and `make cluster down`: the second word is the action.
 ifeq (cluster,$(firstword $(MAKECMDGOALS)))
@@ -68,9 +70,9 @@ check: ## gofmt, go vet, staticcheck (if installed), go mod tidy
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3)
+cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3 PROFILE=embedded|full RUNTIME=process|docker)
 	@echo "==> cluster $(CLUSTER_ACTION)"
-	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS))
+	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS) --profile $(PROFILE) --runtime $(RUNTIME))
 
 experiment: build ## make experiment latency: own local cluster, deploy, run, write results/, stop (EXP_WORKFLOW, EXP_RPM, EXP_DURATION)
 	@echo "==> experiment $(EXPERIMENT) on $(EXP_WORKFLOW)"
