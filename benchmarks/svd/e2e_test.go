@@ -11,6 +11,7 @@ import (
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/benchmarks/svd"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
+	"github.com/faasflow/faasflow-go/workflow"
 )
 
 // TestEndToEnd deploys the workflow on a cluster of three workers and
@@ -37,6 +38,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	start := time.Now()
 	inv := c.Invoke(t, "svd", input)
+	if inv.Status != api.StatusSucceeded {
+		t.Fatalf("status %s: %s", inv.Status, inv.Error)
+	}
 	t.Logf("%d×%d in %d blocks: invocation took %v", size.Rows, size.Cols, size.Blocks, time.Since(start))
 
 	var got svd.Result
@@ -53,6 +57,49 @@ func TestEndToEnd(t *testing.T) {
 	for i := range want {
 		if d := math.Abs(got.Values[i] - want[i]); d > 1e-6*want[i] {
 			t.Errorf("singular value %d: got %v, want %v", i, got.Values[i], want[i])
+		}
+	}
+}
+
+// TestDataFlowerFileUnchanged runs the original svd.workflow_info.yaml,
+// its templates bound to this benchmark's functions, at DataFlower's full
+// size (the file has no size inputs), and checks the singular values as
+// TestEndToEnd does.
+func TestDataFlowerFileUnchanged(t *testing.T) {
+	wf, err := workflow.LoadFile("../../workflow/testdata/dataflower/svd.workflow_info.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings, err := workflow.LoadBindings("dataflower.bind.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wf.Bind(bindings); err != nil {
+		t.Fatal(err)
+	}
+	// The file sets no timeouts. Its 16 SVDs share two cores here (about
+	// 20 s, more when other tests run), close to the 60 s default.
+	wf.Function("svd__compute").Timeout = workflow.Duration(5 * time.Minute)
+	c := testcluster.Start(t, testcluster.Options{Workers: 3})
+	c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
+	const seed = 2
+	start := time.Now()
+	inv := c.Invoke(t, "svd", map[string]string{"start": fmt.Sprint(seed)})
+	if inv.Status != api.StatusSucceeded {
+		t.Fatalf("status %s: %s", inv.Status, inv.Error)
+	}
+	t.Logf("DataFlower file, %d×%d: invocation took %v", svd.DefaultSize.Rows, svd.DefaultSize.Cols, time.Since(start))
+	var got svd.Result
+	if err := json.Unmarshal(inv.Result["res"], &got); err != nil {
+		t.Fatalf("decode result %.200q: %v", inv.Result["res"], err)
+	}
+	want := svd.Direct(seed)
+	if len(got.Values) != len(want) {
+		t.Fatalf("got %d singular values, want %d", len(got.Values), len(want))
+	}
+	for i := range want {
+		if d := math.Abs(got.Values[i] - want[i]); d > 1e-6*want[i] {
+			t.Fatalf("singular value %d: got %v, want %v", i, got.Values[i], want[i])
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Command compute is the map step of the svd workflow: it takes the thin
-// SVD A_i = U_i S_i V_i^T of its input block (encoded by svd.EncodeBlock)
-// and outputs R_i = S_i V_i^T, encoded by svd.EncodeDense, in r.
+// SVD A_i = U_i S_i V_i^T of its input matrix, a row block (encoded by
+// svd.EncodeBlock), and outputs R_i = S_i V_i^T, encoded by svd.EncodeDense,
+// in res.
 package main
 
 import (
@@ -13,7 +14,7 @@ import (
 
 func main() {
 	fn.Run(func(ctx context.Context, c *fn.Call) error {
-		b, err := c.Input("block")
+		b, err := c.Input("matrix")
 		if err != nil {
 			return err
 		}
@@ -25,6 +26,6 @@ func main() {
 		if err != nil {
 			return fmt.Errorf("block %d: %w", c.Index(), err)
 		}
-		return c.Output("r", svd.EncodeDense(r))
+		return c.Output("res", svd.EncodeDense(r))
 	})
 }

@@ -1,5 +1,5 @@
 // Command merge is the last function of the svd workflow: it gathers the
-// factors R_i of every compute instance from its list input factors,
+// factors R_i of every compute instance from its list input res,
 // stacks them and outputs the singular values of the stack, which are
 // those of the whole matrix, as the JSON svd.Result in res.
 package main
@@ -15,14 +15,14 @@ import (
 
 func main() {
 	fn.Run(func(ctx context.Context, c *fn.Call) error {
-		items, err := c.List("factors")
+		items, err := c.List("res")
 		if err != nil {
 			return err
 		}
 		rs := make([]*mat.Dense, len(items))
 		for i, item := range items {
 			if rs[i], err = svd.DecodeDense(item); err != nil {
-				return fmt.Errorf("item %d of factors: %w", i, err)
+				return fmt.Errorf("item %d of res: %w", i, err)
 			}
 		}
 		s, err := svd.Merge(rs)

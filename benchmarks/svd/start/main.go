@@ -1,6 +1,6 @@
 // Command start is the first function of the svd workflow: it generates the
 // matrix of its input seed and posts each row block, encoded by
-// svd.EncodeBlock, as one item of its foreach output block, so each compute
+// svd.EncodeBlock, as one item of its foreach output matrix, so each compute
 // instance starts as soon as its block exists. The optional inputs rows,
 // cols and blocks change the size from the DataFlower default, 8192×512 in
 // 16 blocks.
@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/faasflow/faasflow-go/benchmarks/svd"
 	"github.com/faasflow/faasflow-go/fn"
@@ -29,8 +30,13 @@ func optional[T any](c *fn.Call, name string, v *T) error {
 
 func main() {
 	fn.Run(func(ctx context.Context, c *fn.Call) error {
+		// The seed is "seed" in the native workflow, "start" in DataFlower's.
+		seedInput := "seed"
+		if slices.Contains(c.Inputs(), "start") {
+			seedInput = "start"
+		}
 		var seed uint64
-		if err := optional(c, "seed", &seed); err != nil {
+		if err := optional(c, seedInput, &seed); err != nil {
 			return err
 		}
 		size := svd.DefaultSize
@@ -38,6 +44,9 @@ func main() {
 			name string
 			v    *int
 		}{{"rows", &size.Rows}, {"cols", &size.Cols}, {"blocks", &size.Blocks}} {
+			if !slices.Contains(c.Inputs(), in.name) {
+				continue
+			}
 			if err := optional(c, in.name, in.v); err != nil {
 				return err
 			}
@@ -54,7 +63,7 @@ func main() {
 			if err != nil {
 				return fmt.Errorf("encode block %d: %w", i, err)
 			}
-			if err := c.Post("block", enc); err != nil {
+			if err := c.Post("matrix", enc); err != nil {
 				return fmt.Errorf("post block %d: %w", i, err)
 			}
 		}
