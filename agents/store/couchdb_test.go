@@ -197,24 +197,7 @@ func BenchmarkCouchDB(b *testing.B) {
 		b.Run(size.name+"/store", func(b *testing.B) {
 			c, _ := testCouchDB(b, u)
 			defer c.Close()
-			b.SetBytes(int64(size.n))
-			for b.Loop() {
-				key, err := c.Put(ctx, "bench", 1, store.Bytes(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				got, err := store.ReadAll(ctx, c, key)
-				if err != nil || len(got) != len(data) {
-					b.Fatalf("read %d bytes: %v", len(got), err)
-				}
-				// Put + get is what is timed, as for the floor; the release
-				// only keeps the store from filling up.
-				b.StopTimer()
-				if err := c.Release(ctx, key); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
+			benchPutGet(b, c, data, true)
 		})
 		b.Run(size.name+"/floor", func(b *testing.B) {
 			c, dbName := testCouchDB(b, u)

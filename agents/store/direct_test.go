@@ -103,24 +103,7 @@ func BenchmarkDirect(b *testing.B) {
 		b.Run(size.name+"/store", func(b *testing.B) {
 			p := newDirectPair(b, 1<<30) // as on a worker: 16 MiB stays in memory
 			defer p.Close()
-			b.SetBytes(int64(size.n))
-			for b.Loop() {
-				key, err := p.Put(ctx, "bench", 1, store.Bytes(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				got, err := store.ReadAll(ctx, p, key)
-				if err != nil || len(got) != len(data) {
-					b.Fatalf("read %d bytes: %v", len(got), err)
-				}
-				// Put + get is what is timed, as for the floor; the release
-				// only keeps the store from filling up.
-				b.StopTimer()
-				if err := p.Release(ctx, key); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
+			benchPutGet(b, p, data, true)
 		})
 		// What a consumer's agent does: read and release in one request.
 		b.Run(size.name+"/take", func(b *testing.B) {

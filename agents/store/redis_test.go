@@ -338,24 +338,7 @@ func BenchmarkRedis(b *testing.B) {
 		b.Run(size.name+"/store", func(b *testing.B) {
 			r := newTestRedis(b, store.RedisConfig{Addr: addr, Prefix: testPrefix(b, addr)})
 			defer r.Close()
-			b.SetBytes(int64(size.n))
-			for b.Loop() {
-				key, err := r.Put(ctx, "bench", 1, store.Bytes(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				got, err := store.ReadAll(ctx, r, key)
-				if err != nil || len(got) != len(data) {
-					b.Fatalf("read %d bytes: %v", len(got), err)
-				}
-				// Put + get is what is timed, as for the floor; the release
-				// only keeps the store from filling up.
-				b.StopTimer()
-				if err := r.Release(ctx, key); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
+			benchPutGet(b, r, data, true)
 		})
 		// The store again, with the value streamed to io.Discard instead of
 		// collected by ReadAll: io.ReadAll grows its buffer as it goes, and
