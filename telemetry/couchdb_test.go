@@ -11,25 +11,18 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/faasflow/faasflow-go/internal/services"
 	"github.com/go-kivik/kivik/v4"
 )
 
-// couchURL is the CouchDB-compatible server the tests write to.
-func couchURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("FAASFLOW_COUCHDB_URL")
-	if u == "" {
-		t.Skip("FAASFLOW_COUCHDB_URL is unset: start CouchDB with `scripts/services/couchdb.sh start` and set the variable as `scripts/services/couchdb.sh env` prints")
-	}
-	return u
-}
+// couchURL returns the test server's URL, or skips the test.
+func couchURL(tb testing.TB) string { return services.CouchDB(tb) }
 
 // testDB returns a new database name on the server at u, and a handle to
 // it; the database is destroyed when the test ends.

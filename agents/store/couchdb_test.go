@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +15,11 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/agents/store/storetest"
+	"github.com/faasflow/faasflow-go/internal/services"
 )
 
 // couchURL returns the test server's URL, or skips the test.
-func couchURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("FAASFLOW_COUCHDB_URL")
-	if u == "" {
-		tb.Skip("FAASFLOW_COUCHDB_URL is not set; run scripts/services/couchdb.sh start and export what it prints")
-	}
-	return u
-}
+func couchURL(tb testing.TB) string { return services.CouchDB(tb) }
 
 // testCouchDB returns a store on a database of its own to tb, destroyed
 // when tb ends.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,17 +17,11 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/agents/store/storetest"
+	"github.com/faasflow/faasflow-go/internal/services"
 )
 
-// kafkaBrokers returns the brokers of the test Kafka, or skips the test.
-func kafkaBrokers(t testing.TB) []string {
-	t.Helper()
-	env := os.Getenv("FAASFLOW_KAFKA_BROKERS")
-	if env == "" {
-		t.Skip("FAASFLOW_KAFKA_BROKERS is not set: run scripts/services/kafka.sh start and export the FAASFLOW_KAFKA_BROKERS it prints")
-	}
-	return strings.Split(env, ",")
-}
+// kafkaBrokers returns the test brokers, or skips the test.
+func kafkaBrokers(t testing.TB) []string { return services.Kafka(t) }
 
 // kafkaOwner returns an owner ID unique to this test run.
 func kafkaOwner(name string) string {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,17 +16,11 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/agents/store/storetest"
+	"github.com/faasflow/faasflow-go/internal/services"
 )
 
 // redisAddr returns the test server's address, or skips the test.
-func redisAddr(tb testing.TB) string {
-	tb.Helper()
-	addr := os.Getenv("FAASFLOW_REDIS_ADDR")
-	if addr == "" {
-		tb.Skip("FAASFLOW_REDIS_ADDR is not set; run scripts/services/redis.sh start and export what it prints")
-	}
-	return addr
-}
+func redisAddr(tb testing.TB) string { return services.Redis(tb) }
 
 // testPrefix returns a key prefix of its own to tb, and deletes its keys
 // when tb ends.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/benchmarks/wordcount"
 	"github.com/faasflow/faasflow-go/cluster"
+	"github.com/faasflow/faasflow-go/internal/services"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
 )
 
@@ -305,10 +306,7 @@ func TestCLIClusterFullProfile(t *testing.T) {
 // TestCLIBuildImages builds wordcount's images (Go, and Python for its
 // count step) ahead of a deploy: each function's image is on the daemon.
 func TestCLIBuildImages(t *testing.T) {
-	host := os.Getenv("FAASFLOW_DOCKER_HOST")
-	if host == "" {
-		t.Skip(`FAASFLOW_DOCKER_HOST is not set: start dockerd with eval "$(scripts/services/docker.sh start)"`)
-	}
+	host := services.Docker(t)
 	c := &cli{t: t, bin: binDir(t), home: t.TempDir()}
 	out := c.mustRun("build", "../../benchmarks/wordcount/workflow-python.yaml", "--docker-host", host)
 	cli, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())

@@ -26,6 +26,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/runtime/docker"
 	"github.com/faasflow/faasflow-go/agents/runtime/runtimetest"
 	"github.com/faasflow/faasflow-go/fn/protocol"
+	"github.com/faasflow/faasflow-go/internal/services"
 )
 
 // binDir holds the function programs built by TestMain, one per name.
@@ -44,16 +45,8 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// dockerHost returns the test daemon's address, skipping the test when
-// there is none.
-func dockerHost(tb testing.TB) string {
-	tb.Helper()
-	host := os.Getenv("FAASFLOW_DOCKER_HOST")
-	if host == "" {
-		tb.Skip(`FAASFLOW_DOCKER_HOST is not set: start dockerd with eval "$(scripts/services/docker.sh start)"`)
-	}
-	return host
-}
+// dockerHost returns the test daemon's address, or skips the test.
+func dockerHost(tb testing.TB) string { return services.Docker(tb) }
 
 // testClient is the test's own client, to look at and kill containers.
 func testClient(tb testing.TB) *client.Client {
