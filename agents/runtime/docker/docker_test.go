@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -32,18 +31,7 @@ import (
 // binDir holds the function programs built by TestMain, one per name.
 var binDir string
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	dir, err := runtimetest.BuildPrograms()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(runtimetest.Main(m, &binDir)) }
 
 // dockerHost returns the test daemon's address, or skips the test.
 func dockerHost(tb testing.TB) string { return services.Docker(tb) }

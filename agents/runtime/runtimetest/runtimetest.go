@@ -35,6 +35,19 @@ var Programs = map[string]string{
 	"exitnow": "github.com/faasflow/faasflow-go/agents/runtime/testdata/exitnow",
 }
 
+// Main is a TestMain body: it builds the test programs, sets *dir to
+// their directory, runs the tests and removes the programs.
+func Main(m *testing.M, dir *string) int {
+	d, err := BuildPrograms()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(d)
+	*dir = d
+	return m.Run()
+}
+
 // BuildPrograms builds every program of Programs as a static executable
 // into a new temporary directory, which the caller removes.
 func BuildPrograms() (string, error) {
