@@ -71,10 +71,16 @@ func (e *Engine) releaseKey(key string) {
 	}
 }
 
+// viewer is a store that can hand out a held value without copying it
+// (*store.Memory can).
+type viewer interface {
+	Get(key string) (data []byte, ok bool)
+}
+
 // readLocal returns a value held in the local store for a run.
 func (e *Engine) readLocal(key string) ([]byte, error) {
-	if m, ok := e.local.(*store.Memory); ok {
-		if data, ok := m.Get(key); ok {
+	if v, ok := e.local.(viewer); ok {
+		if data, ok := v.Get(key); ok {
 			return data, nil
 		}
 		return nil, store.ErrNotFound
