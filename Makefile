@@ -35,7 +35,12 @@ EXP_WARMUP   ?= 60s
 EXP_HOME     := $(CURDIR)/.faasflow-experiment
 EXP_PORT     ?= 7100
 
-.PHONY: help build test test-unit test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
+# Python functions run in the project's virtual environment once `make deps` made it.
+ifneq ($(wildcard $(CURDIR)/.venv/bin/python),)
+  export FAASFLOW_PYTHON ?= $(CURDIR)/.venv/bin/python
+endif
+
+.PHONY: help deps build test test-unit test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -45,9 +50,13 @@ build: ## build faasflow, faasflow-gateway, faasflow-worker and faasflow-synthet
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
-test: ## run all tests; first starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
+deps: ## install what the benchmarks need beyond Go (ffmpeg, tesseract; .venv/ from requirements.txt; idempotent)
+	@echo "==> deps"
+	@./scripts/deps.sh >/dev/null
+
+test: deps ## run all tests; first starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
 	@echo "==> services"
-	@eval "$$(./scripts/services/all.sh start)" && echo "==> test" && $(GO) test $(TEST_FLAGS) ./...
+	@eval "$$(./scripts/deps.sh)" && eval "$$(./scripts/services/all.sh start)" && echo "==> test" && $(GO) test $(TEST_FLAGS) ./...
 
 test-unit: ## run the tests without starting services (the integration tests skip, saying what to start)
 	@echo "==> test (no services)"

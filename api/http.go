@@ -39,14 +39,25 @@ func Do(client *http.Client, req *http.Request) error {
 	return ResponseError(resp)
 }
 
-// ResponseError reads an error response into an error.
+// StatusError is an error response from a server: its status code and
+// the message it sent.
+type StatusError struct {
+	Code    int    // HTTP status code
+	Status  string // e.g. "400 Bad Request"
+	Message string
+}
+
+func (e *StatusError) Error() string { return e.Status + ": " + e.Message }
+
+// ResponseError reads an error response into a *StatusError.
 func ResponseError(resp *http.Response) error {
 	var e Error
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	msg := string(bytes.TrimSpace(b))
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return fmt.Errorf("%s: %s", resp.Status, e.Error)
+		msg = e.Error
 	}
-	return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	return &StatusError{Code: resp.StatusCode, Status: resp.Status, Message: msg}
 }
 
 // PostRaw posts body to url with meta, JSON-encoded, in the named header.

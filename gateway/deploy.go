@@ -94,6 +94,10 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 			req.Header.Set("Content-Type", "application/json")
 			if err := api.Do(g.client, req); err != nil {
 				errs[i] = fmt.Errorf("worker %s (%s): %w", w.ID, w.URL, err)
+				// A worker refusing the workflow is the caller's problem to fix.
+				if se := (*api.StatusError)(nil); errors.As(err, &se) && se.Code/100 == 4 {
+					errs[i] = badRequest(errs[i])
+				}
 			}
 		}()
 	}

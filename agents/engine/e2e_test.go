@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/build"
 	"github.com/faasflow/faasflow-go/internal/testcluster"
 	"github.com/faasflow/faasflow-go/workflow"
 )
@@ -325,6 +328,41 @@ func TestPythonFunctions(t *testing.T) {
 		t.Fatalf("next invocation: %s %s %s", next.Status, next.Error, next.Result["out"])
 	}
 	waitFreed(t, c)
+}
+
+// TestPythonInterpreterMissing: when the interpreter FAASFLOW_PYTHON names
+// is gone (no `make deps` yet), a Python function fails with an error that
+// says so and what to run (the deploy gets 400); Go workflows still run.
+func TestPythonInterpreterMissing(t *testing.T) {
+	t.Setenv("FAASFLOW_PYTHON", filepath.Join(t.TempDir(), "venv/bin/python"))
+	c := testcluster.Start(t, testcluster.Options{})
+	wf, err := workflow.LoadFile("../../benchmarks/wordcount/workflow-python.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, err := build.Workflow(context.Background(), wf, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sum, a := range arts {
+		if err := c.Client.UploadArtifact(context.Background(), sum, a.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.Client.Deploy(context.Background(), &api.DeployRequest{Workflow: wf})
+	if se := (*api.StatusError)(nil); !errors.As(err, &se) || se.Code != http.StatusBadRequest {
+		t.Fatalf("deploy error %v, want 400 Bad Request", err)
+	}
+	for _, want := range []string{"function count", "venv/bin/python is missing", "make deps"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	c.Deploy(t, "../../benchmarks/wordcount", api.DeployRequest{})
+	ok := c.Invoke(t, "wordcount", map[string]string{"seed": "5"})
+	if ok.Status != api.StatusSucceeded {
+		t.Fatalf("Go workflow after the failure: %s: %s", ok.Status, ok.Error)
+	}
 }
 
 // TestDataFlowerWordcountUnchanged runs DataFlower's own wordcount workflow

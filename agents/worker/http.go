@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -108,6 +109,9 @@ func (w *Worker) spec(ctx context.Context, wf *workflow.Workflow, f *workflow.Fu
 		if f.Runtime == "python" {
 			if w.cfg.Python == "" {
 				return spec, fmt.Errorf("function %s is written in Python, but this worker found no python3: install it or set --python", f.Name)
+			}
+			if _, err := os.Stat(w.cfg.Python); err != nil {
+				return spec, fmt.Errorf("function %s is written in Python, but the interpreter %s is missing (run `make deps` to create the project's virtual environment, or set --python / FAASFLOW_PYTHON): %w", f.Name, w.cfg.Python, err)
 			}
 			spec.Executable, spec.Args = w.cfg.Python, []string{path}
 		}

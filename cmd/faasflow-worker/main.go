@@ -28,7 +28,7 @@ func main() {
 	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest output or message in bytes")
 	flag.IntVar(&cfg.Slots, "slots", 0, "function instances this worker runs at once, for grouping placement (0 = unlimited)")
 	flag.IntVar(&cfg.MemoryMB, "memory", 0, "memory for functions in MiB, for grouping placement (0 = unlimited)")
-	flag.StringVar(&cfg.Python, "python", "", "interpreter for Python functions (default /usr/bin/python3, else python3 on PATH)")
+	flag.StringVar(&cfg.Python, "python", "", "interpreter for Python functions (default $FAASFLOW_PYTHON, else /usr/bin/python3, else python3 on PATH)")
 	flag.StringVar(&cfg.SyntheticBinary, "synthetic", "", "faasflow-synthetic program for synthetic functions (default: beside this program, else on PATH)")
 	flag.StringVar(&cfg.Data.Profile, "data-profile", "embedded", "data profile: embedded (memory + direct streams) or full (Redis + Kafka)")
 	flag.StringVar(&cfg.Data.Remote, "remote", "", "remote tier instead of the profile's: direct, kafka or couchdb")

@@ -55,11 +55,11 @@ apt_install() {
   alog="$SERVICES_HOME/apt.log"
   : >"$alog"
   if [ "$APT_UPDATED" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$alog" 2>&1 || rc=$?
+    DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=300 >>"$alog" 2>&1 || rc=$?
     APT_UPDATED=1
   fi
   if [ "$rc" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$alog" 2>&1 || rc=$?
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >>"$alog" 2>&1 || rc=$?
   fi
   if [ "$made_policy" -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
   if [ "$rc" -ne 0 ]; then
