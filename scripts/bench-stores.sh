@@ -2,7 +2,8 @@
 # Store benchmarks beside their floors: put + get (+ release) of 1 KiB, 1 MiB and 16 MiB values on every tier,
 # each next to the bare client doing the same transfer (memcpy for memory, an HTTP GET for direct, go-redis
 # SET/GET for Redis, kafka-go produce/consume for Kafka, kivik attachment PUT/GET for CouchDB), run
-# alternately in one go test process; prints the median ns/op of each and the store/floor ratio.
+# alternately in one go test process; prints the median ns/op of each and the store/floor ratio, and for
+# Kafka also the median ratio of the paired variant (a store and a floor round trip in every iteration).
 # Needs the services: eval "$(scripts/services/all.sh start redis kafka couchdb)".
 #
 #   scripts/bench-stores.sh [COUNT]     (default 5 runs of each)
@@ -20,7 +21,9 @@ go test -run '^$' -bench 'CouchDB' -benchtime 3x -count 3 ./agents/store/ | tee 
 awk '
   /^Benchmark/ {
     split($1, p, "/"); tier = substr(p[1], 10); size = p[2]; variant = p[3]; sub(/-[0-9]+$/, "", variant)
-    k = tier SUBSEP size SUBSEP variant; n[k]++; v[k, n[k]] = $3
+    val = $3
+    if (variant == "paired") for (i = 4; i < NF; i++) if ($(i + 1) == "store/floor") val = $i
+    k = tier SUBSEP size SUBSEP variant; n[k]++; v[k, n[k]] = val
     if (!((tier, size) in seen)) { seen[tier, size] = 1; order[++rows] = tier SUBSEP size }
   }
   function median(k,   i, j, t, m) {
@@ -30,11 +33,12 @@ awk '
     return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
   }
   END {
-    printf "| tier | size | store | floor | store/floor | take | take/floor |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+    printf "| tier | size | store | floor | store/floor | take | take/floor | paired store/floor |\n"
+    printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
     for (r = 1; r <= rows; r++) {
       split(order[r], q, SUBSEP); s = median(q[1] SUBSEP q[2] SUBSEP "store"); f = median(q[1] SUBSEP q[2] SUBSEP "floor")
-      t = median(q[1] SUBSEP q[2] SUBSEP "take")
-      printf "| %s | %s | %.3g ms | %.3g ms | %.2f× | %s | %s |\n", q[1], q[2], s / 1e6, f / 1e6, s / f, \
-        (t ? sprintf("%.3g ms", t / 1e6) : ""), (t ? sprintf("%.2f×", t / f) : "")
+      t = median(q[1] SUBSEP q[2] SUBSEP "take"); pr = median(q[1] SUBSEP q[2] SUBSEP "paired")
+      printf "| %s | %s | %.3g ms | %.3g ms | %.2f× | %s | %s | %s |\n", q[1], q[2], s / 1e6, f / 1e6, s / f, \
+        (t ? sprintf("%.3g ms", t / 1e6) : ""), (t ? sprintf("%.2f×", t / f) : ""), (pr ? sprintf("%.2f×", pr) : "")
     }
   }' "$out"

@@ -487,58 +487,95 @@ func TestKafkaRecoversAfterOutage(t *testing.T) {
 // BenchmarkKafka compares the store (Put then ReadAll, in one invocation
 // topic) with a floor: the same bytes produced in ChunkSize messages and
 // consumed back over a bare kafka-go connection, with no store logic.
+// "paired" runs one store round trip and one floor round trip in every
+// iteration and reports their ratio: the broker's speed drifts by tens of
+// percent within minutes, and pairing cancels that drift out of the ratio.
 //
 //	go test -run '^$' -bench Kafka ./agents/store/
 func BenchmarkKafka(b *testing.B) {
 	brokers := kafkaBrokers(b)
-	for _, size := range []struct {
-		name string
-		n    int
-	}{{"1KiB", 1 << 10}, {"1MiB", 1 << 20}, {"16MiB", 16 << 20}} {
+	for _, size := range benchSizes {
 		data := storetest.Pattern(size.n, 5)
+		check := func(b *testing.B, what string, got []byte, first bool) {
+			if len(got) != len(data) || first && !bytes.Equal(got, data) {
+				b.Fatalf("%s read back %d bytes, want %d", what, len(got), len(data))
+			}
+		}
 		b.Run(size.name+"/store", func(b *testing.B) {
-			owner := kafkaOwner("bench")
-			cleanupKafkaOwner(b, owner)
-			k := newKafka(b, owner)
-			ctx := testCtx(b)
-			inv := "bench"
+			st := newKafkaRoundTrip(b)
 			b.SetBytes(int64(size.n))
 			first := true
 			for b.Loop() {
-				key, err := k.Put(ctx, inv, 1, store.Bytes(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				got, err := store.ReadAll(ctx, k, key)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(got) != len(data) || first && !bytes.Equal(got, data) {
-					b.Fatalf("read back %d bytes, want %d", len(got), len(data))
-				}
+				check(b, "store", st(data), first)
 				first = false
 			}
 		})
 		b.Run(size.name+"/floor", func(b *testing.B) {
-			benchKafkaFloor(b, brokers[0], data)
+			floor := newKafkaFloor(b, brokers[0])
+			b.SetBytes(int64(size.n))
+			first := true
+			for b.Loop() {
+				check(b, "floor", floor(data), first)
+				first = false
+			}
+		})
+		b.Run(size.name+"/paired", func(b *testing.B) {
+			st, floor := newKafkaRoundTrip(b), newKafkaFloor(b, brokers[0])
+			var inStore, inFloor time.Duration
+			first := true
+			for b.Loop() {
+				t0 := time.Now()
+				got := st(data)
+				t1 := time.Now()
+				check(b, "store", got, first)
+				t2 := time.Now()
+				got = floor(data)
+				inStore, inFloor = inStore+t1.Sub(t0), inFloor+time.Since(t2)
+				check(b, "floor", got, first)
+				first = false
+			}
+			b.ReportMetric(float64(inStore.Nanoseconds())/float64(b.N), "store-ns/op")
+			b.ReportMetric(float64(inFloor.Nanoseconds())/float64(b.N), "floor-ns/op")
+			b.ReportMetric(float64(inStore)/float64(inFloor), "store/floor")
 		})
 	}
 }
 
-// benchKafkaFloor produces data in ChunkSize messages (up to 3 a request,
-// what fits the broker's default message.max.bytes) over a kafka-go Conn to
-// the partition leader, then reads them back over the same connection.
-func benchKafkaFloor(b *testing.B, broker string, data []byte) {
+// newKafkaRoundTrip returns a function that puts data into a Kafka store
+// (one invocation topic) and reads it back whole.
+func newKafkaRoundTrip(b *testing.B) func(data []byte) []byte {
+	owner := kafkaOwner("bench")
+	cleanupKafkaOwner(b, owner)
+	k := newKafka(b, owner)
+	ctx := testCtx(b)
+	return func(data []byte) []byte {
+		key, err := k.Put(ctx, "bench", 1, store.Bytes(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := store.ReadAll(ctx, k, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return got
+	}
+}
+
+// newKafkaFloor returns the floor's round trip: it produces data in
+// ChunkSize messages (up to 3 a request, what fits the broker's default
+// message.max.bytes) over a kafka-go Conn to the partition leader of a
+// topic of its own, then reads them back over the same connection.
+func newKafkaFloor(b *testing.B, broker string) func(data []byte) []byte {
 	topic := fmt.Sprintf("faasflow-bench-floor-%d", time.Now().UnixNano())
 	ctrl, err := kafka.Dial("tcp", broker)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ctrl.Close()
+	b.Cleanup(func() { ctrl.Close() })
 	if err := ctrl.CreateTopics(kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1}); err != nil {
 		b.Fatal(err)
 	}
-	defer ctrl.DeleteTopics(topic)
+	b.Cleanup(func() { ctrl.DeleteTopics(topic) })
 	ctx := testCtx(b)
 	var conn *kafka.Conn
 	for conn == nil {
@@ -549,12 +586,10 @@ func benchKafkaFloor(b *testing.B, broker string, data []byte) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	defer conn.Close()
+	b.Cleanup(func() { conn.Close() })
 
-	b.SetBytes(int64(len(data)))
-	first := true
 	msgs := make([]kafka.Message, 0, 3)
-	for b.Loop() {
+	return func(data []byte) []byte {
 		conn.SetDeadline(time.Now().Add(time.Minute))
 		start := int64(-1)
 		for off := 0; off < len(data) || start < 0; {
@@ -589,9 +624,6 @@ func benchKafkaFloor(b *testing.B, broker string, data []byte) {
 				b.Fatal(err)
 			}
 		}
-		if len(out) != len(data) || first && !bytes.Equal(out, data) {
-			b.Fatalf("floor read back %d bytes, want %d", len(out), len(data))
-		}
-		first = false
+		return out
 	}
 }
