@@ -126,7 +126,7 @@ func TestCouchDBSinkWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		if doc.TemplateName != "wf" || doc.Workflow != "wf" || doc.Phase != "invocation" || doc.Status != "succeeded" ||
-			doc.Mode != "dataflow" || doc.St < 1.7e9 || doc.Ed-doc.St < 0.249 || doc.Latency != 0.25 || doc.Time < doc.Ed {
+			doc.Mode != "dataflow" || doc.St < 1.7e9 || doc.Ed-doc.St < 0.249 || doc.Latency != 0.25 || doc.Time != 0.25 {
 			t.Fatalf("document read back = %+v", doc)
 		}
 		seen[doc.RequestID] = true

@@ -22,7 +22,8 @@ type Invocation struct {
 	Workflow     string `json:"workflow"`
 	// Phase is always PhaseInvocation.
 	Phase string `json:"phase"`
-	// Time is when the record was made.
+	// Time is the invocation's duration in seconds (FaaSFlow's `time` is
+	// the duration of the phase a record describes), the same as Latency.
 	Time float64 `json:"time"`
 	// St and Ed are the invocation's start and end.
 	St float64 `json:"st"`
@@ -43,7 +44,7 @@ func NewInvocation(requestID, workflow, mode, status, errMsg string, start, end 
 		TemplateName: workflow,
 		Workflow:     workflow,
 		Phase:        PhaseInvocation,
-		Time:         UnixSeconds(time.Now()),
+		Time:         end.Sub(start).Seconds(),
 		St:           UnixSeconds(start),
 		Ed:           UnixSeconds(end),
 		Latency:      end.Sub(start).Seconds(),

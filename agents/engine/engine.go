@@ -62,25 +62,28 @@ type Recorder interface {
 }
 
 // RunRecord describes one run of a function, with FaaSFlow's field names
-// where it has them. Times are Unix seconds.
+// where it has them, and their meanings. Times are Unix seconds,
+// durations seconds.
 type RunRecord struct {
 	RequestID string `json:"request_id"`
 	// TemplateName and BlockName are FaaSFlow's names for the workflow and
 	// the function.
-	TemplateName string  `json:"template_name"`
-	BlockName    string  `json:"block_name"`
-	Workflow     string  `json:"workflow"`
-	Function     string  `json:"function"`
-	Worker       string  `json:"worker"`
-	Index        int     `json:"index"`
-	Phase        string  `json:"phase"`
-	Time         float64 `json:"time"`
-	Fire         float64 `json:"fire"`
-	St           float64 `json:"st"`
-	Ed           float64 `json:"ed"`
-	CPU          float64 `json:"cpu"`
-	BytesIn      int64   `json:"bytes_in"`
-	BytesOut     int64   `json:"bytes_out"`
+	TemplateName string `json:"template_name"`
+	BlockName    string `json:"block_name"`
+	Workflow     string `json:"workflow"`
+	Function     string `json:"function"`
+	Worker       string `json:"worker"`
+	Index        int    `json:"index"`
+	Phase        string `json:"phase"`
+	// Time is the run's duration in seconds, Ed - St, as FaaSFlow's
+	// records have it.
+	Time     float64 `json:"time"`
+	Fire     float64 `json:"fire"`
+	St       float64 `json:"st"`
+	Ed       float64 `json:"ed"`
+	CPU      float64 `json:"cpu"`
+	BytesIn  int64   `json:"bytes_in"`
+	BytesOut int64   `json:"bytes_out"`
 	// Tier is the tier that brought most of the input bytes; Tiers has the
 	// input bytes by tier ("inline", "memory", "redis", "direct", "kafka",
 	// "couchdb").

@@ -542,7 +542,7 @@ func (e *Engine) record(pr *pendingRun, at *attempt, res runtime.Result, try int
 	const ns = 1e9
 	r := &RunRecord{
 		RequestID: pr.inv.id, Workflow: pr.inv.dep.Workflow.Name, Function: pr.fs.f.Name, Worker: e.cfg.Worker,
-		Index: pr.index, Phase: "run", Time: float64(time.Now().UnixNano()) / ns, Fire: float64(pr.fired.UnixNano()) / ns,
+		Index: pr.index, Phase: "run", Time: float64(res.Done.EndNS-res.Done.StartNS) / ns, Fire: float64(pr.fired.UnixNano()) / ns,
 		St: float64(res.Done.StartNS) / ns, Ed: float64(res.Done.EndNS) / ns, CPU: float64(res.Done.CPUNS) / ns,
 		BytesIn: pr.bytes, BytesOut: at.bytes, Tier: mainTier(pr.tiers), Tiers: pr.tiers, ColdStart: res.ColdStart,
 		Queued: res.Queued.Seconds(), Attempt: try + 1, Status: "ok",
