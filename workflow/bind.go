@@ -6,15 +6,19 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Binding gives code to a function of a workflow whose file has none
-// (DataFlower's templates name images, not code).
+// (DataFlower's templates name images, not code), and optionally a run
+// timeout, which those files cannot say.
 type Binding struct {
 	Runtime string `yaml:"runtime"`
 	Code    string `yaml:"code"`
+	// Timeout, when set, replaces the function's run timeout ("5m").
+	Timeout string `yaml:"timeout"`
 }
 
 // LoadBindings reads a bindings file: function (template) name → code
@@ -22,7 +26,7 @@ type Binding struct {
 // file.
 //
 //	wordcount__start: ./start
-//	wordcount__count: {runtime: python, code: ./count_py}
+//	wordcount__count: {runtime: python, code: ./count_py, timeout: 5m}
 func LoadBindings(path string) (map[string]Binding, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -38,7 +42,12 @@ func LoadBindings(path string) (map[string]Binding, error) {
 		if n.Kind == yaml.ScalarNode {
 			b.Code = n.Value
 		} else if err := n.Decode(&b); err != nil {
-			return nil, fmt.Errorf("%s:%d: %s: write a code directory or {runtime, code}: %w", path, n.Line, name, err)
+			return nil, fmt.Errorf("%s:%d: %s: write a code directory or {runtime, code, timeout}: %w", path, n.Line, name, err)
+		}
+		if b.Timeout != "" {
+			if d, err := time.ParseDuration(b.Timeout); err != nil || d <= 0 {
+				return nil, fmt.Errorf("%s:%d: %s: timeout %q is not a positive duration like 90s or 5m", path, n.Line, name, b.Timeout)
+			}
 		}
 		if b.Code == "" {
 			return nil, fmt.Errorf("%s:%d: %s: no code given", path, n.Line, name)
@@ -66,6 +75,9 @@ func (w *Workflow) Bind(bindings map[string]Binding) error {
 			continue
 		}
 		f.Runtime, f.Code, f.Synthetic = b.Runtime, b.Code, nil
+		if d, err := time.ParseDuration(b.Timeout); err == nil {
+			f.Timeout = Duration(d)
+		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBind(t *testing.T) {
@@ -17,7 +18,7 @@ func TestBind(t *testing.T) {
 	}{
 		{
 			name:     "short and long forms",
-			bindings: "wordcount__start: ./start\nwordcount__count: {runtime: python, code: ./count_py}\n",
+			bindings: "wordcount__start: ./start\nwordcount__count: {runtime: python, code: ./count_py, timeout: 5m}\n",
 			check: func(t *testing.T, w *Workflow) {
 				start, count := w.Function("wordcount__start"), w.Function("wordcount__count")
 				if start.Runtime != "go" || start.Code != filepath.Join(dir, "start") {
@@ -26,6 +27,9 @@ func TestBind(t *testing.T) {
 				if count.Runtime != "python" || count.Code != filepath.Join(dir, "count_py") {
 					t.Errorf("count bound to %s %s", count.Runtime, count.Code)
 				}
+				if count.EffectiveTimeout() != 5*time.Minute || start.EffectiveTimeout() != DefaultFunctionTimeout {
+					t.Errorf("timeouts: count %v, start %v", count.EffectiveTimeout(), start.EffectiveTimeout())
+				}
 				if merge := w.Function("wordcount__merge"); merge.Code != "" {
 					t.Errorf("unbound merge got code %q", merge.Code)
 				}
@@ -33,6 +37,7 @@ func TestBind(t *testing.T) {
 		},
 		{name: "unknown function", bindings: "wordcount__strat: ./start\n", wantErr: "does not have: wordcount__strat"},
 		{name: "no code", bindings: "wordcount__start: {runtime: go}\n", wantErr: "wordcount__start: no code given"},
+		{name: "bad timeout", bindings: "wordcount__start: {code: ./x, timeout: soon}\n", wantErr: `timeout "soon" is not a positive duration`},
 		{name: "unknown runtime", bindings: "wordcount__start: {runtime: cobol, code: ./x}\n", wantErr: `unknown runtime "cobol"`},
 	}
 	for _, tt := range tests {
