@@ -368,17 +368,7 @@ func TestPythonInterpreterMissing(t *testing.T) {
 // TestDataFlowerWordcountUnchanged runs DataFlower's own wordcount workflow
 // file, unchanged, with its templates bound to this project's functions.
 func TestDataFlowerWordcountUnchanged(t *testing.T) {
-	wf, err := workflow.LoadFile("../../workflow/testdata/dataflower/wordcount.workflow_info.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bindings, err := workflow.LoadBindings("../../benchmarks/wordcount/dataflower.bind.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wf.Bind(bindings); err != nil {
-		t.Fatal(err)
-	}
+	wf := testcluster.LoadBound(t, "../../workflow/testdata/dataflower/wordcount.workflow_info.yaml", "../../benchmarks/wordcount/dataflower.bind.yaml")
 	c := testcluster.Start(t, testcluster.Options{})
 	c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
 	inv := c.Invoke(t, "wordcount", map[string]string{"start": "2"})

@@ -66,17 +66,7 @@ func TestEndToEnd(t *testing.T) {
 // size (the file has no size inputs), and checks the singular values as
 // TestEndToEnd does.
 func TestDataFlowerFileUnchanged(t *testing.T) {
-	wf, err := workflow.LoadFile("../../workflow/testdata/dataflower/svd.workflow_info.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bindings, err := workflow.LoadBindings("dataflower.bind.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wf.Bind(bindings); err != nil {
-		t.Fatal(err)
-	}
+	wf := testcluster.LoadBound(t, "../../workflow/testdata/dataflower/svd.workflow_info.yaml", "dataflower.bind.yaml")
 	// The file sets no timeouts. Its 16 SVDs share two cores here (about
 	// 20 s, more when other tests run), close to the 60 s default.
 	wf.Function("svd__compute").Timeout = workflow.Duration(5 * time.Minute)

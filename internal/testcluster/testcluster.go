@@ -210,3 +210,21 @@ func (c *Cluster) Invoke(tb testing.TB, name string, input map[string]string) *a
 	}
 	return inv
 }
+
+// LoadBound loads a workflow file that names no code (DataFlower's or
+// FaaSFlow v1's) and binds its functions with a bindings file.
+func LoadBound(tb testing.TB, file, bindings string) *workflow.Workflow {
+	tb.Helper()
+	wf, err := workflow.LoadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := workflow.LoadBindings(bindings)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := wf.Bind(b); err != nil {
+		tb.Fatal(err)
+	}
+	return wf
+}

@@ -1,0 +1,26 @@
+// Command adult is the recognizer workflow's nudity detector: it runs
+// recognizer.DetectAdult (skin-colour pixels, then Ap-apid's region rules)
+// on its input img and outputs illegal, true or false, on which its switch
+// sends mosaic or extract their start signal.
+package main
+
+import (
+	"context"
+
+	"github.com/faasflow/faasflow-go/benchmarks/recognizer"
+	"github.com/faasflow/faasflow-go/fn"
+)
+
+func main() {
+	fn.Run(func(ctx context.Context, c *fn.Call) error {
+		b, err := c.Input("img")
+		if err != nil {
+			return err
+		}
+		img, err := recognizer.DecodePNG(b)
+		if err != nil {
+			return err
+		}
+		return c.OutputJSON("illegal", recognizer.DetectAdult(img).Illegal)
+	})
+}

@@ -1,0 +1,34 @@
+// Command mosaic pixelates the recognizer workflow's image once any of
+// adult, violence and censor found it illegal (their signal start carries
+// no data): every 16×16 block takes its mean colour
+// (recognizer.Pixelate). It outputs the mosaic as PNG in content.
+package main
+
+import (
+	"context"
+
+	"github.com/faasflow/faasflow-go/benchmarks/recognizer"
+	"github.com/faasflow/faasflow-go/fn"
+)
+
+func main() {
+	fn.Run(func(ctx context.Context, c *fn.Call) error {
+		b, err := c.Input("img")
+		if err != nil {
+			return err
+		}
+		img, err := recognizer.DecodePNG(b)
+		if err != nil {
+			return err
+		}
+		m, err := recognizer.Pixelate(img, recognizer.MosaicBlock)
+		if err != nil {
+			return err
+		}
+		out, err := recognizer.EncodePNG(m)
+		if err != nil {
+			return err
+		}
+		return c.Output("content", out)
+	})
+}
