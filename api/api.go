@@ -13,7 +13,8 @@ import (
 
 // Headers carrying JSON metadata beside a raw body.
 const (
-	// HeaderMessage carries an engine.Message on POST /v1/messages (worker).
+	// HeaderMessage carries an engine.Message on POST /v1/internal/relay
+	// (gateway, mastersp mode).
 	HeaderMessage = "Faasflow-Message"
 	// HeaderReport carries an engine.Report on POST /v1/internal/reports (gateway).
 	HeaderReport = "Faasflow-Report"

@@ -4,7 +4,8 @@ import "github.com/faasflow/faasflow-go/workflow"
 
 // The internal API between gateway and workers: deployments pushed to
 // workers, messages between producers and consumers (PUT
-// /v1/workflows/{name} and POST /v1/messages on workers), and reports of
+// /v1/workflows/{name} and the message stream, GET /v1/messages/stream, on
+// workers; see Sender), and reports of
 // results and failures (POST /v1/internal/reports on the gateway).
 
 // Deployment is a workflow as deployed on the cluster: every worker gets the
@@ -37,6 +38,11 @@ const (
 	KindSkip Kind = "skip"
 	// KindStart starts an invocation on a worker that gets no other first message.
 	KindStart Kind = "start"
+	// KindInputs starts an invocation on a worker with the workflow inputs
+	// its functions take: the value is a JSON object of input name → value,
+	// and the worker hands each to its targets placed there. One message per
+	// worker instead of one per input: v1 workflows have hundreds.
+	KindInputs Kind = "inputs"
 )
 
 // Message is one notification between producers and consumers. The value

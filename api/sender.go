@@ -1,161 +1,302 @@
 package api
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
+	"time"
+
+	"github.com/faasflow/faasflow-go/fn/protocol"
 )
 
-// Sender delivers messages to workers. Up to MaxInFlight requests run to
-// one worker at a time; messages that arrive while they are all busy wait
-// and leave together in one batch request, so bursts (a function's many
-// outputs, a workflow's many inputs) cost few round trips without delaying
-// a lone message.
+// Messages between the gateway and workers, and between workers, travel on
+// one long-lived stream per destination instead of an HTTP request each:
+// the sender opens GET /v1/messages/stream with Upgrade: faasflow-messages,
+// and after "101 Switching Protocols" both sides exchange frames of the
+// instance protocol's format (fn/protocol). The sender writes message
+// frames without waiting; the receiver delivers them in order and answers
+// each with an ack frame carrying the message's sequence number and, when
+// delivery failed, a status code and error. An HTTP round trip costs about
+// five times the CPU of a frame each way, and a burst of messages shares
+// the stream's writes.
+const (
+	// MessagesStreamPath is where workers accept message streams.
+	MessagesStreamPath = "/v1/messages/stream"
+	streamUpgrade      = "faasflow-messages"
+
+	frameMessage byte = 1 // sender → receiver: streamMessage header, the value as body
+	frameAck     byte = 2 // receiver → sender: streamAck header
+)
+
+type streamMessage struct {
+	Seq     uint64   `json:"seq"`
+	Message *Message `json:"message"`
+}
+
+type streamAck struct {
+	Seq   uint64 `json:"seq"`
+	Code  int    `json:"code,omitempty"` // HTTP status of a failed delivery
+	Error string `json:"error,omitempty"`
+}
+
+// Sender delivers messages to workers over one stream per worker.
 type Sender struct {
-	Client      *http.Client
-	MaxInFlight int // per worker; default 4
+	// DialTimeout bounds opening a stream (default 5 s).
+	DialTimeout time.Duration
 
 	mu    sync.Mutex
-	peers map[string]*peer
+	peers map[string]*streamPeer
 }
 
-type peer struct {
-	inFlight int
-	queue    []*queued
-}
-
-type queued struct {
-	m    *Message
-	data []byte
-	done chan error
-}
-
-// NewSender returns a sender using client.
-func NewSender(client *http.Client) *Sender {
-	return &Sender{Client: client, MaxInFlight: 4, peers: map[string]*peer{}}
+// NewSender returns a sender.
+func NewSender() *Sender {
+	return &Sender{DialTimeout: 5 * time.Second, peers: map[string]*streamPeer{}}
 }
 
 // Send delivers m with its value to the worker at baseURL and returns when
-// the worker has taken it (or ctx ends).
+// the worker has taken it (or ctx ends). A worker that refuses the message
+// gives a *StatusError.
 func (s *Sender) Send(ctx context.Context, baseURL string, m *Message, data []byte) error {
-	q := &queued{m: m, data: data, done: make(chan error, 1)}
 	s.mu.Lock()
 	p := s.peers[baseURL]
 	if p == nil {
-		p = &peer{}
+		p = &streamPeer{s: s, baseURL: baseURL}
 		s.peers[baseURL] = p
 	}
-	p.queue = append(p.queue, q)
-	if p.inFlight < max(s.MaxInFlight, 1) {
-		p.inFlight++
-		go s.drain(baseURL, p)
-	}
 	s.mu.Unlock()
+	done, err := p.send(ctx, m, data)
+	if err != nil {
+		return err
+	}
 	select {
-	case err := <-q.done:
+	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// drain sends what is queued for p until the queue is empty.
-func (s *Sender) drain(baseURL string, p *peer) {
+// Close closes every stream; messages waiting for an ack fail.
+func (s *Sender) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.peers {
+		p.mu.Lock()
+		if p.st != nil {
+			p.st.close(errors.New("sender closed"))
+		}
+		p.mu.Unlock()
+	}
+}
+
+// streamPeer is the sending side of the stream to one worker.
+type streamPeer struct {
+	s       *Sender
+	baseURL string
+
+	mu  sync.Mutex
+	st  *stream // nil until opened, and after it broke
+	seq uint64
+}
+
+// stream is one open connection and the acks it still owes.
+type stream struct {
+	conn *protocol.Conn
+
+	mu      sync.Mutex
+	pending map[uint64]chan error
+	err     error // set once broken
+}
+
+// send writes m on the peer's stream, opening it when needed. A write that
+// fails on a stream opened earlier (the worker restarted, say) is tried
+// once more on a new stream: receivers drop duplicate messages.
+func (p *streamPeer) send(ctx context.Context, m *Message, data []byte) (<-chan error, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		fresh := false
+		if p.st == nil {
+			st, err := p.open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			p.st, fresh = st, true
+		}
+		p.seq++
+		done := make(chan error, 1)
+		st := p.st
+		if !st.expect(p.seq, done) {
+			p.st = nil
+			continue
+		}
+		err := st.conn.Write(frameMessage, streamMessage{Seq: p.seq, Message: m}, data)
+		if err == nil {
+			return done, nil
+		}
+		st.close(fmt.Errorf("send to %s: %w", p.baseURL, err))
+		p.st = nil
+		if fresh || attempt > 0 {
+			return nil, fmt.Errorf("send to %s: %w", p.baseURL, err)
+		}
+	}
+}
+
+// open dials the worker and upgrades the connection to a message stream.
+func (p *streamPeer) open(ctx context.Context) (*stream, error) {
+	u, err := url.Parse(p.baseURL)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("worker address %q is not an http://host:port URL", p.baseURL)
+	}
+	d := net.Dialer{Timeout: p.s.DialTimeout}
+	nc, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
+	}
+	nc.SetDeadline(time.Now().Add(p.s.DialTimeout))
+	req := "GET " + MessagesStreamPath + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nConnection: Upgrade\r\nUpgrade: " + streamUpgrade + "\r\n\r\n"
+	br := bufio.NewReader(nc)
+	var resp *http.Response
+	if _, err = io.WriteString(nc, req); err == nil {
+		resp, err = http.ReadResponse(br, nil)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		err := ResponseError(resp)
+		nc.Close()
+		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
+	}
+	nc.SetDeadline(time.Time{})
+	st := &stream{conn: protocol.NewConn(bufferedConn{nc, br}, 0), pending: map[uint64]chan error{}}
+	go st.readAcks(p.baseURL)
+	return st, nil
+}
+
+// expect registers done for the ack of seq; false when the stream broke.
+func (st *stream) expect(seq uint64, done chan error) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err != nil {
+		return false
+	}
+	st.pending[seq] = done
+	return true
+}
+
+// readAcks hands each ack to its waiting sender until the stream ends.
+func (st *stream) readAcks(baseURL string) {
 	for {
-		s.mu.Lock()
-		batch := p.queue
-		p.queue = nil
-		if len(batch) == 0 {
-			p.inFlight--
-			s.mu.Unlock()
+		f, err := st.conn.Read()
+		if err != nil {
+			st.close(fmt.Errorf("message stream to %s ended before the worker acknowledged: %w", baseURL, err))
 			return
 		}
-		s.mu.Unlock()
-		var err error
-		if len(batch) == 1 {
-			err = PostRaw(context.Background(), s.Client, baseURL+"/v1/messages", HeaderMessage, batch[0].m, batch[0].data)
-		} else {
-			err = s.sendBatch(baseURL, batch)
+		var a streamAck
+		if f.Type != frameAck || f.Decode(&a) != nil {
+			st.close(fmt.Errorf("message stream to %s: unexpected frame type %d", baseURL, f.Type))
+			return
 		}
-		for _, q := range batch {
-			q.done <- err
+		var ackErr error
+		if a.Code != 0 {
+			ackErr = &StatusError{Code: a.Code, Status: fmt.Sprintf("%d %s", a.Code, http.StatusText(a.Code)), Message: a.Error}
+		}
+		st.mu.Lock()
+		done := st.pending[a.Seq]
+		delete(st.pending, a.Seq)
+		st.mu.Unlock()
+		if done != nil {
+			done <- ackErr
 		}
 	}
 }
 
-// BatchEntry is one message of a batch, with the length of its value.
-type BatchEntry struct {
-	Message *Message `json:"message"`
-	Len     int      `json:"len"`
+// close breaks the stream: every unacknowledged message fails with err.
+func (st *stream) close(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err != nil {
+		return
+	}
+	st.err = err
+	st.conn.Close()
+	for seq, done := range st.pending {
+		done <- err
+		delete(st.pending, seq)
+	}
 }
 
-// sendBatch posts several messages in one request to /v1/messages/batch.
-func (s *Sender) sendBatch(baseURL string, batch []*queued) error {
-	entries := make([]BatchEntry, len(batch))
-	size := 0
-	for i, q := range batch {
-		entries[i] = BatchEntry{Message: q.m, Len: len(q.data)}
-		size += len(q.data)
-	}
-	body, err := EncodeBatch(entries, func(i int) []byte { return batch[i].data }, size)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest(http.MethodPost, baseURL+"/v1/messages/batch", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	MarkReplayable(req)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	return Do(s.Client, req)
+// bufferedConn reads through the reader that parsed the upgrade response,
+// which may already hold the first frames.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
 }
 
-// EncodeBatch lays out a batch body: a 4-byte big-endian length, the JSON
-// list of entries, then each entry's value in order.
-func EncodeBatch(entries []BatchEntry, data func(i int) []byte, size int) ([]byte, error) {
-	index, err := json.Marshal(entries)
-	if err != nil {
-		return nil, err
-	}
-	body := make([]byte, 4, 4+len(index)+size)
-	binary.BigEndian.PutUint32(body, uint32(len(index)))
-	body = append(body, index...)
-	for i := range entries {
-		body = append(body, data(i)...)
-	}
-	return body, nil
-}
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// DecodeBatch splits a batch body into its entries and their values (which
-// alias body).
-func DecodeBatch(body []byte) ([]BatchEntry, [][]byte, error) {
-	if len(body) < 4 {
-		return nil, nil, errors.New("batch is shorter than its header")
+// ServeMessages is the receiving end of a message stream: it takes over the
+// connection of an upgrade request to MessagesStreamPath and calls deliver
+// for each message, in order, until the sender closes the stream or the
+// server shuts down. deliver's
+// error goes back to the sender; a *StatusError keeps its code, other
+// errors become 500.
+func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *slog.Logger, deliver func(*Message, []byte) error) {
+	if r.Header.Get("Upgrade") != streamUpgrade {
+		WriteError(rw, http.StatusBadRequest, fmt.Errorf("%s needs Upgrade: %s", MessagesStreamPath, streamUpgrade))
+		return
 	}
-	n := int(binary.BigEndian.Uint32(body))
-	if n > len(body)-4 {
-		return nil, nil, fmt.Errorf("batch index of %d bytes overruns a body of %d", n, len(body))
+	hj, ok := rw.(http.Hijacker)
+	if !ok {
+		WriteError(rw, http.StatusInternalServerError, errors.New("this server cannot take over connections"))
+		return
 	}
-	var entries []BatchEntry
-	if err := json.Unmarshal(body[4:4+n], &entries); err != nil {
-		return nil, nil, fmt.Errorf("decode batch index: %w", err)
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		WriteError(rw, http.StatusInternalServerError, err)
+		return
 	}
-	values := make([][]byte, len(entries))
-	off := 4 + n
-	for i, e := range entries {
-		if e.Message == nil || e.Len < 0 || e.Len > len(body)-off {
-			return nil, nil, fmt.Errorf("batch entry %d is malformed or overruns the body", i)
+	defer nc.Close()
+	// The server's Shutdown does not know taken-over connections: have it
+	// close this one, so a stopped agent stops taking messages.
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok {
+		srv.RegisterOnShutdown(func() { nc.Close() })
+	}
+	nc.SetDeadline(time.Time{})
+	io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+streamUpgrade+"\r\n\r\n")
+	conn := protocol.NewConn(bufferedConn{nc, brw.Reader}, maxBody)
+	for {
+		f, err := conn.Read()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				log.Warn("message stream ended", "from", r.RemoteAddr, "err", err)
+			}
+			return
 		}
-		values[i] = body[off : off+e.Len : off+e.Len]
-		off += e.Len
+		var sm streamMessage
+		if f.Type != frameMessage || f.Decode(&sm) != nil || sm.Message == nil {
+			log.Warn("message stream sent a malformed frame; closing it", "from", r.RemoteAddr, "type", f.Type)
+			return
+		}
+		a := streamAck{Seq: sm.Seq}
+		if err := deliver(sm.Message, f.Body); err != nil {
+			a.Code, a.Error = http.StatusInternalServerError, err.Error()
+			if se := (*StatusError)(nil); errors.As(err, &se) {
+				a.Code, a.Error = se.Code, se.Message
+			}
+		}
+		if err := conn.Write(frameAck, a); err != nil {
+			return
+		}
 	}
-	if off != len(body) {
-		return nil, nil, fmt.Errorf("batch has %d bytes after its last value", len(body)-off)
-	}
-	return entries, values, nil
 }

@@ -1,121 +1,235 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
-func TestBatchRoundTrip(t *testing.T) {
-	entries := []BatchEntry{
-		{Message: &Message{Invocation: "a", Kind: KindValue}, Len: 3},
-		{Message: &Message{Invocation: "b", Kind: KindSkip}, Len: 0},
-		{Message: &Message{Invocation: "c", Kind: KindItem, Index: 2}, Len: 5},
-	}
-	values := [][]byte{[]byte("one"), nil, []byte("three")}
-	body, err := EncodeBatch(entries, func(i int) []byte { return values[i] }, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, gotValues, err := DecodeBatch(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range entries {
-		if got[i].Message.Invocation != entries[i].Message.Invocation || !bytes.Equal(gotValues[i], values[i]) {
-			t.Errorf("entry %d = %+v %q, want %+v %q", i, got[i].Message, gotValues[i], entries[i].Message, values[i])
-		}
-	}
-	bad := [][]byte{nil, {0, 0, 0, 9, '[', ']'}, append(append([]byte{}, body...), 'x'), body[:len(body)-1]}
-	for i, b := range bad {
-		if _, _, err := DecodeBatch(b); err == nil {
-			t.Errorf("malformed batch %d decoded without error", i)
-		}
-	}
+// streamServer is a worker's message endpoint: it records what it is
+// given and answers with deliver's error.
+type streamServer struct {
+	srv     *httptest.Server
+	streams atomic.Int32
+
+	mu  sync.Mutex
+	got map[string]string // invocation → value
+	n   int
 }
 
-// TestSenderBatchesBursts sends many messages at once to a slow worker:
-// all arrive, in fewer requests than messages.
-func TestSenderBatchesBursts(t *testing.T) {
-	var mu sync.Mutex
-	got := map[string]string{}
-	requests := 0
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		requests++
-		if r.URL.Path == "/v1/messages/batch" {
-			entries, values, err := DecodeBatch(body)
-			if err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			for i, e := range entries {
-				got[e.Message.Invocation] = string(values[i])
-			}
+func newStreamServer(t *testing.T, fail func(*Message) error) *streamServer {
+	s := &streamServer{got: map[string]string{}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != MessagesStreamPath {
+			http.NotFound(rw, r)
 			return
 		}
-		var m Message
-		if err := json.Unmarshal([]byte(r.Header.Get(HeaderMessage)), &m); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		got[m.Invocation] = string(body)
+		s.streams.Add(1)
+		ServeMessages(rw, r, 1<<20, log, func(m *Message, data []byte) error {
+			if fail != nil {
+				if err := fail(m); err != nil {
+					return err
+				}
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.got[m.Invocation] = string(data)
+			s.n++
+			return nil
+		})
 	}))
-	defer srv.Close()
-	s := NewSender(srv.Client())
-	s.MaxInFlight = 1
-	const n = 50
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *streamServer) delivered() (map[string]string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range s.got {
+		out[k] = v
+	}
+	return out, s.n
+}
+
+// TestSenderDeliversOverOneStream sends many messages at once: each
+// arrives exactly once with its value, all on one stream.
+func TestSenderDeliversOverOneStream(t *testing.T) {
+	srv := newStreamServer(t, nil)
+	s := NewSender()
+	defer s.Close()
+	const n = 200
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Send(context.Background(), srv.URL, &Message{Invocation: fmt.Sprint(i)}, []byte(fmt.Sprint("v", i))); err != nil {
+			if err := s.Send(context.Background(), srv.srv.URL, &Message{Invocation: fmt.Sprint(i)}, []byte(fmt.Sprint("v", i))); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
-	close(release)
 	wg.Wait()
-	if len(got) != n {
-		t.Fatalf("worker got %d distinct messages, want %d", len(got), n)
+	got, count := srv.delivered()
+	if count != n || len(got) != n {
+		t.Fatalf("worker took %d messages (%d distinct), want %d", count, len(got), n)
 	}
-	if requests >= n {
-		t.Fatalf("%d requests for %d messages: nothing was batched", requests, n)
+	for i := 0; i < n; i++ {
+		if v := got[fmt.Sprint(i)]; v != fmt.Sprint("v", i) {
+			t.Fatalf("message %d has value %q", i, v)
+		}
+	}
+	if k := srv.streams.Load(); k != 1 {
+		t.Fatalf("%d streams opened for %d messages, want 1", k, n)
 	}
 }
 
-// FuzzDecodeBatch: any body a peer sends decodes or fails cleanly, and a
-// decoded batch's values lie inside the body.
-func FuzzDecodeBatch(f *testing.F) {
-	good, _ := EncodeBatch([]BatchEntry{{Message: &Message{Invocation: "a"}, Len: 2}}, func(int) []byte { return []byte("hi") }, 2)
-	f.Add(good)
-	f.Add([]byte{0, 0, 0, 2, '[', ']'})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, body []byte) {
-		entries, values, err := DecodeBatch(body)
-		if err != nil {
-			return
+// TestSenderReturnsDeliveryErrors: the receiver's refusal comes back to
+// the sender with its status code; the stream stays usable.
+func TestSenderReturnsDeliveryErrors(t *testing.T) {
+	srv := newStreamServer(t, func(m *Message) error {
+		switch m.Invocation {
+		case "unknown":
+			return &StatusError{Code: http.StatusNotFound, Message: "workflow wf is not deployed here"}
+		case "broken":
+			return errors.New("disk full")
 		}
-		total := 0
-		for i, e := range entries {
-			if len(values[i]) != e.Len {
-				t.Fatalf("entry %d: value of %d bytes, index says %d", i, len(values[i]), e.Len)
-			}
-			total += e.Len
-		}
-		if total > len(body) {
-			t.Fatalf("values total %d bytes in a body of %d", total, len(body))
-		}
+		return nil
 	})
+	s := NewSender()
+	defer s.Close()
+	tests := []struct {
+		inv      string
+		wantCode int
+		wantText string
+	}{
+		{"unknown", http.StatusNotFound, "404 Not Found: workflow wf is not deployed here"},
+		{"broken", http.StatusInternalServerError, "500 Internal Server Error: disk full"},
+		{"fine", 0, ""},
+	}
+	for _, tt := range tests {
+		err := s.Send(context.Background(), srv.srv.URL, &Message{Invocation: tt.inv}, nil)
+		if tt.wantCode == 0 {
+			if err != nil {
+				t.Errorf("%s: %v", tt.inv, err)
+			}
+			continue
+		}
+		var se *StatusError
+		if !errors.As(err, &se) || se.Code != tt.wantCode || err.Error() != tt.wantText {
+			t.Errorf("%s: error %v, want %q", tt.inv, err, tt.wantText)
+		}
+	}
+	if got, _ := srv.delivered(); got["fine"] != "" || len(got) != 1 {
+		t.Errorf("delivered %v, want only fine", got)
+	}
+}
+
+// TestSenderReopensAfterRestart: a worker that restarts on the same
+// address gets the next message on a new stream.
+func TestSenderReopensAfterRestart(t *testing.T) {
+	first := newStreamServer(t, nil)
+	s := NewSender()
+	defer s.Close()
+	ctx := context.Background()
+	url := first.srv.URL
+	if err := s.Send(ctx, url, &Message{Invocation: "a"}, []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	shut, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	first.srv.Config.Shutdown(shut)
+	first.srv.Close()
+
+	second := newStreamServer(t, nil)
+	second.srv.Close()
+	ln, err := net.Listen("tcp", first.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatalf("listen again on the first server's address: %v", err)
+	}
+	second.srv = httptest.NewUnstartedServer(second.srv.Config.Handler)
+	second.srv.Listener.Close()
+	second.srv.Listener = ln
+	second.srv.Start()
+	defer second.srv.Close()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.Send(ctx, url, &Message{Invocation: "b"}, []byte("2"))
+		if err == nil {
+			break
+		}
+		// A message sent while the old stream was going down may fail;
+		// the sender's caller sees that, and the next one goes through.
+		if time.Now().After(deadline) {
+			t.Fatalf("no message got through after the restart: %v", err)
+		}
+	}
+	if got, _ := second.delivered(); got["b"] != "2" || len(got) != 1 {
+		t.Fatalf("restarted worker got %v", got)
+	}
+}
+
+// TestSenderUnreachable: a worker that is not listening fails the send
+// with an error naming it, promptly.
+func TestSenderUnreachable(t *testing.T) {
+	srv := newStreamServer(t, nil)
+	url := srv.srv.URL
+	srv.srv.Close()
+	s := NewSender()
+	defer s.Close()
+	err := s.Send(context.Background(), url, &Message{Invocation: "a"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "open message stream to "+url) {
+		t.Fatalf("error %v, want one naming %s", err, url)
+	}
+}
+
+// TestServeMessagesShutsDown: shutting the server down closes its streams,
+// so a stopped worker takes no more messages.
+func TestServeMessagesShutsDown(t *testing.T) {
+	srv := newStreamServer(t, nil)
+	s := NewSender()
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Send(ctx, srv.srv.URL, &Message{Invocation: "a"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	shut, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := srv.srv.Config.Shutdown(shut); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Send(ctx, srv.srv.URL, &Message{Invocation: "b"}, nil)
+	if err == nil {
+		t.Fatal("a message was taken after the worker shut down")
+	}
+	if got, _ := srv.delivered(); len(got) != 1 {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+// TestServeMessagesNeedsUpgrade: a plain request to the stream path gets a
+// 400 that says what is expected.
+func TestServeMessagesNeedsUpgrade(t *testing.T) {
+	srv := newStreamServer(t, nil)
+	resp, err := http.Get(srv.srv.URL + MessagesStreamPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ResponseError(resp)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "Upgrade: faasflow-messages") {
+		t.Fatalf("got %v", err)
+	}
 }

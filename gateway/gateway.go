@@ -114,7 +114,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		metrics: metrics, records: records,
 		workers: map[string]*api.WorkerInfo{}, workflows: map[string]*deployed{}, invs: map[string]*invocation{},
 	}
-	g.sender = api.NewSender(g.client)
+	g.sender = api.NewSender()
 	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody)
 	return g, nil
 }
@@ -141,6 +141,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // Invocations ending later are not recorded in the file.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
+		g.sender.Close()
 		if err := g.records.Close(); err != nil {
 			g.closeErr = fmt.Errorf("close gateway invocation records: %w", err)
 		}

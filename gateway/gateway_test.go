@@ -35,15 +35,14 @@ func newFakeWorker(t *testing.T) *fakeWorker {
 		w.deployed = append(w.deployed, r.PathValue("name"))
 		w.mu.Unlock()
 	})
-	mux.HandleFunc("POST /v1/messages", func(rw http.ResponseWriter, r *http.Request) {
-		var m api.Message
-		json.Unmarshal([]byte(r.Header.Get(api.HeaderMessage)), &m)
-		body, _ := io.ReadAll(r.Body)
-		w.mu.Lock()
-		w.messages = append(w.messages, m)
-		w.bodies = append(w.bodies, string(body))
-		w.mu.Unlock()
-		rw.WriteHeader(http.StatusNoContent)
+	mux.HandleFunc("GET "+api.MessagesStreamPath, func(rw http.ResponseWriter, r *http.Request) {
+		api.ServeMessages(rw, r, 1<<20, slog.New(slog.NewTextHandler(io.Discard, nil)), func(m *api.Message, body []byte) error {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.messages = append(w.messages, *m)
+			w.bodies = append(w.bodies, string(body))
+			return nil
+		})
 	})
 	mux.HandleFunc("POST /v1/invocations/{id}/end", func(rw http.ResponseWriter, r *http.Request) {
 		w.mu.Lock()
@@ -51,7 +50,14 @@ func newFakeWorker(t *testing.T) *fakeWorker {
 		w.mu.Unlock()
 	})
 	w.srv = httptest.NewServer(mux)
-	t.Cleanup(w.srv.Close)
+	t.Cleanup(func() {
+		// Shutdown closes the gateway's message streams (Close would wait
+		// for them).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		w.srv.Config.Shutdown(ctx)
+		w.srv.Close()
+	})
 	return w
 }
 
@@ -155,10 +161,11 @@ func TestInvocationLifecycle(t *testing.T) {
 	if inv.Status != api.StatusRunning {
 		t.Fatalf("async invoke status = %s", inv.Status)
 	}
-	// The input goes to w1, which runs a; nothing to w0.
+	// The input goes to w1, which runs a, in the message that starts the
+	// invocation there; nothing to w0.
 	waitFor(t, func() bool { m, _ := fakes[1].snapshot(); return len(m) == 1 })
 	msgs, bodies := fakes[1].snapshot()
-	if m := msgs[0]; m.Kind != api.KindValue || m.From != workflow.InputFunction || len(m.Targets) != 1 || m.Targets[0].String() != "a.in" || bodies[0] != `{"n":1}` {
+	if m := msgs[0]; m.Kind != api.KindInputs || m.From != workflow.InputFunction || m.Invocation != "r1" || bodies[0] != `{"x":{"n":1}}` {
 		t.Fatalf("message to a's worker = %+v body %s", m, bodies[0])
 	}
 	if m, _ := fakes[0].snapshot(); len(m) != 0 {
@@ -282,8 +289,8 @@ func TestRunCompatibility(t *testing.T) {
 	}()
 	waitFor(t, func() bool { m, _ := fakes[0].snapshot(); return len(m) == 1 })
 	_, bodies := fakes[0].snapshot()
-	if bodies[0] != `"hello"` {
-		t.Fatalf("input sent to the worker = %s, want the unwrapped val \"hello\"", bodies[0])
+	if bodies[0] != `{"x":"hello"}` {
+		t.Fatalf("inputs sent to the worker = %s, want x with the unwrapped val \"hello\"", bodies[0])
 	}
 	for _, key := range []string{"answer", "extra"} {
 		api.PostRaw(ctx, http.DefaultClient, srv.URL+"/v1/internal/reports", api.HeaderReport,

@@ -103,35 +103,55 @@ func inputNames(wf *workflow.Workflow) []string {
 	return names
 }
 
-// start sends the workflow's inputs to the workers that consume them.
+// start sends each worker that runs a function taking a workflow input, or
+// a function without inputs, one message that starts the invocation there
+// with the inputs it needs (absent inputs are null). Inputs sent straight
+// to the result are resolved here.
 func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadline time.Time) {
 	d := inv.d
 	wf := d.dep.Workflow
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	base := api.Message{Invocation: inv.info.RequestID, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(), From: workflow.InputFunction, Index: -1}
-	var wg sync.WaitGroup
-	for _, in := range wf.Inputs {
-		value := []byte(input[in.Name])
-		if len(value) == 0 {
-			value = []byte("null")
-		}
-		m := base
-		m.Kind, m.Targets = api.KindValue, in.To
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.deliver(ctx, inv, &m, value)
-		}()
+	perWorker := map[string]map[string]json.RawMessage{}
+	for _, w := range d.starters {
+		perWorker[w] = nil
 	}
-	for _, worker := range d.starters {
-		m := base
-		m.Kind = api.KindStart
+	for _, in := range wf.Inputs {
+		value := input[in.Name]
+		if len(value) == 0 {
+			value = json.RawMessage("null")
+		}
+		for _, t := range in.To {
+			if t.Function == workflow.ResultFunction {
+				g.resolve(inv, t.Input, workflow.InputFunction, false, value)
+				continue
+			}
+			w := d.dep.Placement[t.Function]
+			if perWorker[w] == nil {
+				perWorker[w] = map[string]json.RawMessage{}
+			}
+			perWorker[w][in.Name] = value
+		}
+	}
+	var wg sync.WaitGroup
+	for w, inputs := range perWorker {
+		m := api.Message{Invocation: inv.info.RequestID, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(),
+			From: workflow.InputFunction, Index: -1, Kind: api.KindStart}
+		var body []byte
+		if inputs != nil {
+			m.Kind = api.KindInputs
+			var err error
+			if body, err = json.Marshal(inputs); err != nil {
+				g.fail(inv, fmt.Errorf("encode the inputs: %w", err))
+				return
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := g.sender.Send(ctx, d.dep.Workers[worker], &m, nil); err != nil {
-				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s: %w", worker, err))
+			url := d.dep.Workers[w]
+			if err := g.sender.Send(ctx, url, &m, body); err != nil {
+				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s at %s: %w", w, url, err))
 			}
 		}()
 	}

@@ -14,6 +14,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/workflow"
 
 	"github.com/faasflow/faasflow-go/agents/runtime"
 	"github.com/faasflow/faasflow-go/agents/store"
@@ -228,7 +230,38 @@ func (e *Engine) Deliver(m *api.Message, data []byte) error {
 		go e.fetchRemote(inv, m)
 		return nil
 	}
+	if m.Kind == api.KindInputs {
+		return e.receiveInputs(inv, m, data)
+	}
 	e.receive(inv, m, data, "inline") // it came with the message
+	return nil
+}
+
+// receiveInputs hands each workflow input of a KindInputs message to its
+// targets on this worker, as a value message from the workflow's input.
+func (e *Engine) receiveInputs(inv *invocation, m *api.Message, data []byte) error {
+	var inputs map[string]json.RawMessage
+	if err := json.Unmarshal(data, &inputs); err != nil {
+		return fmt.Errorf("inputs of invocation %s are not a JSON object: %w", m.Invocation, err)
+	}
+	for _, in := range inv.dep.Workflow.Inputs {
+		value, ok := inputs[in.Name]
+		if !ok {
+			continue
+		}
+		var here []workflow.Target
+		for _, t := range in.To {
+			if inv.funcs[t.Function] != nil {
+				here = append(here, t)
+			}
+		}
+		if len(here) == 0 {
+			continue
+		}
+		one := *m
+		one.Kind, one.Targets = api.KindValue, here
+		e.receive(inv, &one, value, "inline")
+	}
 	return nil
 }
 

@@ -25,8 +25,7 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", w.handleHealth)
 	mux.HandleFunc("PUT /v1/workflows/{name}", w.handleDeploy)
 	mux.HandleFunc("DELETE /v1/workflows/{name}", w.handleRemove)
-	mux.HandleFunc("POST /v1/messages", w.handleMessage)
-	mux.HandleFunc("POST /v1/messages/batch", w.handleBatch)
+	mux.HandleFunc("GET "+api.MessagesStreamPath, w.handleMessageStream)
 	mux.HandleFunc("POST /v1/invocations/{id}/end", w.handleEnd)
 	mux.HandleFunc("GET /v1/runs", w.handleRuns)
 	mux.Handle(store.DataPath, w.direct.Handler())
@@ -129,53 +128,16 @@ func (w *Worker) handleRemove(rw http.ResponseWriter, r *http.Request) {
 	rw.WriteHeader(http.StatusNoContent)
 }
 
-// handleMessage takes a message from a peer worker or the gateway; the
-// value is the request body.
-func (w *Worker) handleMessage(rw http.ResponseWriter, r *http.Request) {
-	var m api.Message
-	data, ok := api.ReadRaw(rw, r, api.HeaderMessage, &m, w.cfg.MaxBody)
-	if !ok {
-		return
-	}
-	writeDelivered(rw, w.engine.Deliver(&m, data))
-}
-
-// writeDelivered answers a delivery: 404 when the workflow is not deployed
-// here, so the sender can say so.
-func writeDelivered(rw http.ResponseWriter, err error) {
-	switch {
-	case err == nil:
-		rw.WriteHeader(http.StatusNoContent)
-	case errors.Is(err, engine.ErrUnknownWorkflow):
-		api.WriteError(rw, http.StatusNotFound, err)
-	default:
-		api.WriteError(rw, http.StatusInternalServerError, err)
-	}
-}
-
-// handleBatch takes several messages in one request (see api.Sender).
-func (w *Worker) handleBatch(rw http.ResponseWriter, r *http.Request) {
-	body, err := api.ReadBody(rw, r, w.cfg.MaxBody)
-	if err != nil {
-		api.WriteError(rw, http.StatusRequestEntityTooLarge, err)
-		return
-	}
-	entries, values, err := api.DecodeBatch(body)
-	if err != nil {
-		api.WriteError(rw, http.StatusBadRequest, err)
-		return
-	}
-	var errs []error
-	for i, e := range entries {
-		v := values[i]
-		if len(v) <= engine.DefaultInlineMax {
-			v = bytes.Clone(v) // do not keep the whole batch alive for a small value
+// handleMessageStream takes the message stream of a peer worker or the
+// gateway (see api.Sender).
+func (w *Worker) handleMessageStream(rw http.ResponseWriter, r *http.Request) {
+	api.ServeMessages(rw, r, w.cfg.MaxBody, w.log, func(m *api.Message, data []byte) error {
+		err := w.engine.Deliver(m, data)
+		if errors.Is(err, engine.ErrUnknownWorkflow) {
+			return &api.StatusError{Code: http.StatusNotFound, Message: err.Error()}
 		}
-		if err := w.engine.Deliver(e.Message, v); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	writeDelivered(rw, errors.Join(errs...))
+		return err
+	})
 }
 
 func (w *Worker) handleEnd(rw http.ResponseWriter, r *http.Request) {

@@ -161,6 +161,7 @@ type Worker struct {
 	pool   *runtime.Pool
 	rec    *Recorder
 	client *http.Client
+	sender *api.Sender // messages to peers
 	arts   *artifacts
 	stores engine.Stores
 	direct *store.Direct
@@ -223,7 +224,8 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	client := api.NewHTTPClient()
 	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, closeBackend: closeBackend, rec: rec, client: client, stores: stores, direct: direct,
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
-	tr := &httpTransport{client: client, sender: api.NewSender(client), gateway: cfg.Gateway}
+	tr := &httpTransport{client: client, sender: api.NewSender(), gateway: cfg.Gateway}
+	w.sender = tr.sender
 	w.metrics = telemetry.NewMetrics()
 	recs := recorders{rec, metricsRecorder{w.metrics}}
 	if cfg.Data.CouchDBURL != "" {
@@ -259,6 +261,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	go w.registerLoop(ctx)
 	err := api.Serve(ctx, w.ln, w.Handler())
 	w.engine.Close()
+	w.sender.Close()
 	w.pool.Close()
 	w.closeBackend()
 	closeStores(w.stores, w.direct)
