@@ -28,12 +28,22 @@ ifeq (experiment,$(firstword $(MAKECMDGOALS)))
   endif
   $(eval $(EXPERIMENT):;@:)
 endif
-EXP_WORKFLOW ?= wordcount
-EXP_RPM      ?= 60
-EXP_DURATION ?= 90s
-EXP_WARMUP   ?= 60s
-EXP_HOME     := $(CURDIR)/.faasflow-experiment
-EXP_PORT     ?= 7100
+# Experiment settings come from EXP_FILE; each EXP_* variable set overrides the file (see docs/experiments.md).
+EXP_FILE      ?= experiments/default.yaml
+EXP_WORKFLOWS ?= $(EXP_WORKFLOW)
+EXP_RPM       ?=
+EXP_DURATION  ?=
+EXP_WARMUP    ?=
+EXP_CLIENTS   ?=
+EXP_LEVEL     ?=
+EXP_SCALE     ?=
+EXP_FLAGS     ?=
+EXP_HOME      := $(CURDIR)/.faasflow-experiment
+EXP_PORT      ?= 7100
+EXP_ARGS       = --file $(EXP_FILE) $(if $(EXP_WORKFLOWS),--workflows $(EXP_WORKFLOWS)) $(if $(EXP_RPM),--rpm $(EXP_RPM)) \
+                 $(if $(EXP_DURATION),--duration $(EXP_DURATION)) $(if $(EXP_WARMUP),--warmup $(EXP_WARMUP)) \
+                 $(if $(EXP_CLIENTS),--clients $(EXP_CLIENTS)) $(if $(EXP_LEVEL),--level $(EXP_LEVEL)) \
+                 $(if $(EXP_SCALE),--rate-scale $(EXP_SCALE)) $(EXP_FLAGS)
 
 # Python functions run in the project's virtual environment once `make deps` made it.
 ifneq ($(wildcard $(CURDIR)/.venv/bin/python),)
@@ -83,13 +93,14 @@ cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3 PROFILE=
 	@echo "==> cluster $(CLUSTER_ACTION)"
 	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS) --profile $(PROFILE) --runtime $(RUNTIME))
 
-experiment: build ## make experiment latency: own local cluster, deploy, run, write results/, stop (EXP_WORKFLOW, EXP_RPM, EXP_DURATION)
-	@echo "==> experiment $(EXPERIMENT) on $(EXP_WORKFLOW)"
-	@set -e; export FAASFLOW_HOME=$(EXP_HOME) FAASFLOW_GATEWAY=; \
+experiment: build ## make experiment latency|throughput|colocation: deps, own local cluster, deploy, run, results/, diff, stop (EXP_FILE, EXP_WORKFLOWS, EXP_DURATION, ...)
+	@echo "==> experiment $(EXPERIMENT) ($(EXP_FILE))"
+	@set -e; deps=$$(./scripts/deps.sh); eval "$$deps"; \
+	 export FAASFLOW_HOME=$(EXP_HOME) FAASFLOW_GATEWAY=; \
+	 $(BIN)/faasflow cluster down >/dev/null 2>&1 || true; \
 	 trap '$(BIN)/faasflow cluster down' EXIT; \
 	 $(BIN)/faasflow cluster up --workers $(WORKERS) --gateway-port $(EXP_PORT) --worker-port $$(( $(EXP_PORT) + 1 )); \
-	 $(BIN)/faasflow deploy benchmarks/$(EXP_WORKFLOW); \
-	 $(BIN)/faasflow experiment $(EXPERIMENT) --workflow $(EXP_WORKFLOW) --rpm $(EXP_RPM) --duration $(EXP_DURATION) --warmup $(EXP_WARMUP)
+	 $(BIN)/faasflow experiment $(EXPERIMENT) $(EXP_ARGS)
 
 fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 	@for t in $$($(GO) test -list 'Fuzz.*' ./workflow/... | grep ^Fuzz); do \

@@ -1,115 +1,15 @@
 package experiments
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/faasflow/faasflow-go/api"
 )
-
-// Meta describes a run, written beside its results as run.json.
-type Meta struct {
-	Kind     string  `json:"kind"`
-	Workflow string  `json:"workflow"`
-	RPM      float64 `json:"rpm,omitempty"`
-	Duration string  `json:"duration,omitempty"`
-	Warmup   string  `json:"warmup,omitempty"`
-	RampUp   bool    `json:"ramp_up,omitempty"`
-	Started  string  `json:"started"`
-}
-
-// WriteMeta writes dir/run.json.
-func WriteMeta(dir string, m Meta) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "run.json"), b, 0o644)
-}
-
-// ReadMeta reads dir/run.json.
-func ReadMeta(dir string) (Meta, error) {
-	var m Meta
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	if err != nil {
-		return m, fmt.Errorf("%s is not a run directory: %w", dir, err)
-	}
-	return m, json.Unmarshal(b, &m)
-}
-
-// summaryColumns are the metrics of a summary CSV, in order.
-var summaryColumns = []string{"count", "errors", "avg", "p50", "p90", "p95", "p99", "min", "max"}
-
-func (s Summary) values() []float64 {
-	return []float64{float64(s.Count), float64(s.Errors), s.Avg, s.P50, s.P90, s.P95, s.P99, s.Min, s.Max}
-}
-
-// WriteSummary writes s as a summary CSV file.
-func WriteSummary(path string, s Summary) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := FormatSummary(f, s); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// FormatSummary writes s as CSV: a header line and one row, latencies in
-// seconds.
-func FormatSummary(out io.Writer, s Summary) error {
-	w := csv.NewWriter(out)
-	w.Write(summaryColumns)
-	row := make([]string, len(summaryColumns))
-	for i, v := range s.values() {
-		prec := 4
-		if i < 2 {
-			prec = 0
-		}
-		row[i] = strconv.FormatFloat(v, 'f', prec, 64)
-	}
-	w.Write(row)
-	w.Flush()
-	return w.Error()
-}
-
-// ReadSummary reads a summary CSV written by WriteSummary. Lines starting
-// with # are comments (expected results say where they come from).
-func ReadSummary(path string) (Summary, error) {
-	var s Summary
-	f, err := os.Open(path)
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comment = '#'
-	rows, err := r.ReadAll()
-	if err != nil {
-		return s, fmt.Errorf("read summary %s: %w", path, err)
-	}
-	if len(rows) != 2 || len(rows[1]) != len(rows[0]) {
-		return s, fmt.Errorf("summary %s must have a header and one row", path)
-	}
-	vals := map[string]float64{}
-	for i, name := range rows[0] {
-		v, err := strconv.ParseFloat(rows[1][i], 64)
-		if err != nil {
-			return s, fmt.Errorf("summary %s, column %s: %w", path, name, err)
-		}
-		vals[name] = v
-	}
-	s = Summary{Count: int(vals["count"]), Errors: int(vals["errors"]), Avg: vals["avg"], P50: vals["p50"],
-		P90: vals["p90"], P95: vals["p95"], P99: vals["p99"], Min: vals["min"], Max: vals["max"]}
-	return s, nil
-}
 
 // ReadRaw reads per-request records in FaaSFlow's raw schema ({request_id:
 // {logs, fire_time, latency}}), ours or the original artifact's; records
@@ -117,7 +17,7 @@ func ReadSummary(path string) (Summary, error) {
 func ReadRaw(path string) ([]*Request, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read raw results: %w", err)
 	}
 	var raw map[string]*Request
 	if err := json.Unmarshal(b, &raw); err != nil {
@@ -127,10 +27,11 @@ func ReadRaw(path string) ([]*Request, error) {
 	for id, r := range raw {
 		r.RequestID = id
 		if r.Status == "" {
-			r.Status = "succeeded"
+			r.Status = api.StatusSucceeded
 		}
 		reqs = append(reqs, r)
 	}
+	sortByFireTime(reqs)
 	return reqs, nil
 }
 
@@ -138,8 +39,13 @@ func ReadRaw(path string) ([]*Request, error) {
 type Tolerances struct {
 	// MaxRatio bounds measured / expected per latency metric (avg, p50, ...).
 	MaxRatio map[string]float64 `yaml:"max_ratio"`
-	// MaxErrors bounds the failed requests of the run.
-	MaxErrors int `yaml:"max_errors"`
+	// MinRatio bounds measured / expected from below, for metrics where
+	// more is better (throughput).
+	MinRatio map[string]float64 `yaml:"min_ratio"`
+	// MaxErrors bounds the failed requests of the run, MaxTimeouts the
+	// timed-out ones.
+	MaxErrors   int `yaml:"max_errors"`
+	MaxTimeouts int `yaml:"max_timeouts"`
 }
 
 // ReadTolerances reads a tolerances file.
@@ -159,12 +65,18 @@ func ReadTolerances(path string) (Tolerances, error) {
 type DiffRow struct {
 	Metric             string
 	Expected, Measured float64
-	Ratio              float64
-	OK                 bool
-	Limit              string
+	// Ratio is Measured / Expected (0 when nothing is expected).
+	Ratio float64
+	OK    bool
+	// Limit describes the tolerance ("ratio ≤ 1.5"), empty when the metric
+	// is only shown.
+	Limit string
 }
 
-// Diff compares a run's summary with the expected one.
+// Diff compares a run's summary with the expected one. A metric with a
+// tolerance is out of it when its ratio is past the bound; a metric whose
+// expected value is 0 (an older file without it) has nothing to compare
+// and passes. Errors and timeouts are bounded in number.
 func Diff(expected, measured Summary, tol Tolerances) []DiffRow {
 	var rows []DiffRow
 	ev, mv := expected.values(), measured.values()
@@ -177,9 +89,15 @@ func Diff(expected, measured Summary, tol Tolerances) []DiffRow {
 		case name == "errors":
 			row.OK = measured.Errors <= tol.MaxErrors
 			row.Limit = fmt.Sprintf("≤ %d", tol.MaxErrors)
+		case name == "timeouts":
+			row.OK = measured.Timeouts <= tol.MaxTimeouts
+			row.Limit = fmt.Sprintf("≤ %d", tol.MaxTimeouts)
 		case tol.MaxRatio[name] > 0:
 			row.OK = ev[i] == 0 || row.Ratio <= tol.MaxRatio[name]
 			row.Limit = fmt.Sprintf("ratio ≤ %g", tol.MaxRatio[name])
+		case tol.MinRatio[name] > 0:
+			row.OK = ev[i] == 0 || row.Ratio >= tol.MinRatio[name]
+			row.Limit = fmt.Sprintf("ratio ≥ %g", tol.MinRatio[name])
 		}
 		rows = append(rows, row)
 	}
@@ -190,17 +108,20 @@ func Diff(expected, measured Summary, tol Tolerances) []DiffRow {
 // metric is within tolerance.
 func PrintDiff(w io.Writer, rows []DiffRow) bool {
 	all := true
-	fmt.Fprintf(w, "%-8s %12s %12s %8s  %-14s %s\n", "METRIC", "EXPECTED", "MEASURED", "RATIO", "TOLERANCE", "VERDICT")
+	fmt.Fprintf(w, "%-16s %12s %12s %8s  %-14s %s\n", "METRIC", "EXPECTED", "MEASURED", "RATIO", "TOLERANCE", "VERDICT")
 	for _, r := range rows {
 		verdict := "ok"
 		if !r.OK {
 			verdict, all = "OUT", false
 		}
+		if r.Limit == "" {
+			verdict = "-"
+		}
 		ratio := "-"
 		if r.Ratio != 0 {
 			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
-		fmt.Fprintf(w, "%-8s %12.4g %12.4g %8s  %-14s %s\n", r.Metric, r.Expected, r.Measured, ratio, r.Limit, verdict)
+		fmt.Fprintf(w, "%-16s %12.4g %12.4g %8s  %-14s %s\n", r.Metric, r.Expected, r.Measured, ratio, r.Limit, verdict)
 	}
 	return all
 }

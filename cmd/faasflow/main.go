@@ -32,10 +32,12 @@ Usage:
   faasflow status REQUEST_ID [--wait 30s]                 an invocation's status and result
   faasflow list [workflows|invocations|workers]
   faasflow logs [REQUEST_ID] [--process NAME] [-n LINES]  run records, or process logs
-  faasflow experiment latency [--workflow W] [--rpm R] [--duration D] [--warmup D]
+  faasflow experiment latency|throughput|colocation [--file F] [--workflows W,W] [--duration D] ...
+                                                          the papers' experiments (experiments/default.yaml)
   faasflow experiment overhead|data FILE... [--modes M,M] [-n N] [--time-scale S]
-  faasflow results diff RUN_DIR [--expected CSV] [--tolerances FILE]
-  faasflow results summarize RAW.json [-o CSV]            summary of raw per-request results
+  faasflow results diff RUN_DIR... [--expected CSV] [--tolerances FILE]
+  faasflow results summarize RAW.json [-o CSV] [--workflow FILE]  summary of raw per-request results
+  faasflow results plot RUN_DIR [--expected CSV]          redraw a run's latency CDF and timeline
   faasflow version
 
 Environment:
