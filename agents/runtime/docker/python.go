@@ -74,6 +74,12 @@ func (b *Backend) pythonBase(ctx context.Context, interpreter string) (pythonBas
 	if interpreter == "" {
 		return pythonBaseImage{}, fmt.Errorf("no Python interpreter: install python3 or set the worker's --python")
 	}
+	// A virtual environment's interpreter is a link to the system's; the
+	// image holds the system interpreter and its standard library (not the
+	// environment's packages), under the system path.
+	if real, err := filepath.EvalSymlinks(interpreter); err == nil {
+		interpreter = real
+	}
 	b.mu.Lock()
 	base, ok := b.pyBases[interpreter]
 	b.mu.Unlock()
