@@ -10,6 +10,8 @@ WORKERS     ?= 3
 TEST_FLAGS  ?= -count=1 -timeout 20m
 PROFILE     ?= embedded
 RUNTIME     ?= process
+# Terraform variables for PROVIDER=aws (or docker): TF_VARS="operator_cidr=203.0.113.7/32 region=eu-west-1"
+TF_VARS     ?=
 
 # `make cluster up` and `make cluster down`: the second word is the action.
 ifeq (cluster,$(firstword $(MAKECMDGOALS)))
@@ -50,7 +52,7 @@ ifneq ($(wildcard $(CURDIR)/.venv/bin/python),)
   export FAASFLOW_PYTHON ?= $(CURDIR)/.venv/bin/python
 endif
 
-.PHONY: help deps build test test-unit test-e2e check fmt cluster experiment fuzz rss bench clean services-up services-down
+.PHONY: help deps build test test-unit test-e2e check fmt cluster infra-tools experiment fuzz rss bench clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -76,7 +78,7 @@ test-e2e: build ## run the CLI end-to-end test against a real local cluster
 	@echo "==> test-e2e"
 	FAASFLOW_BIN=$(BIN) $(GO) test $(TEST_FLAGS) -run 'TestCLI' -v ./cmd/faasflow/
 
-check: ## gofmt, go vet, staticcheck (if installed), go mod tidy
+check: ## gofmt, go vet, staticcheck (if installed), go mod tidy; terraform fmt/validate, ansible syntax-check and lint (skipped when not installed)
 	@echo "==> gofmt"
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@echo "==> go vet"
@@ -85,13 +87,17 @@ check: ## gofmt, go vet, staticcheck (if installed), go mod tidy
 	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
 	@echo "==> go mod tidy"
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit"; exit 1; }
+	@./scripts/infra/check.sh
 
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
-cluster: build ## make cluster up|down|status (PROVIDER=local WORKERS=3 PROFILE=embedded|full RUNTIME=process|docker)
-	@echo "==> cluster $(CLUSTER_ACTION)"
-	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS) --profile $(PROFILE) --runtime $(RUNTIME))
+cluster: build ## make cluster up|down|status (PROVIDER=local|docker|aws WORKERS=3 PROFILE=embedded|full RUNTIME=process|docker TF_VARS=...; see docs/cluster.md)
+	@echo "==> cluster $(CLUSTER_ACTION) ($(PROVIDER))"
+	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS) --profile $(PROFILE) --runtime $(RUNTIME)) $(if $(filter-out local,$(PROVIDER)),$(foreach v,$(TF_VARS),--var $(v)))
+
+infra-tools: ## install Ansible, ansible-lint, debootstrap; build Terraform (if absent) and the docker provider into ~/.cache/faasflow
+	./scripts/infra/tools.sh
 
 experiment: build ## make experiment latency|throughput|colocation: deps, own local cluster, deploy, run, results/, diff, stop (EXP_FILE, EXP_WORKFLOWS, EXP_DURATION, ...)
 	@echo "==> experiment $(EXPERIMENT) ($(EXP_FILE))"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/faasflow/faasflow-go/cluster"
@@ -16,8 +17,11 @@ func cmdCluster(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usagef("cluster needs up, down or status")
 	}
+	if args[0] == "check" {
+		return cmdClusterCheck(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
-	provider := fs.String("provider", "local", "where the cluster runs: local")
+	provider := fs.String("provider", "local", "where the cluster runs: local (processes here), docker (containers here, through Terraform and Ansible) or aws")
 	workers := fs.Int("workers", 3, "number of workers")
 	gwPort := fs.Int("gateway-port", 7000, "gateway port (local provider)")
 	wkPort := fs.Int("worker-port", 8000, "first worker port (local provider)")
@@ -30,6 +34,10 @@ func cmdCluster(ctx context.Context, args []string) error {
 	fs.StringVar(&data.Kafka, "kafka", os.Getenv("FAASFLOW_KAFKA_BROKERS"), "Kafka brokers for the full profile (default $FAASFLOW_KAFKA_BROKERS)")
 	fs.StringVar(&data.CouchDB, "couchdb", os.Getenv("FAASFLOW_COUCHDB_URL"), "CouchDB URL for the full profile (default $FAASFLOW_COUCHDB_URL)")
 	fs.StringVar(&data.RemoteTier, "remote", "", "remote tier instead of the profile's: direct, kafka or couchdb")
+	repo := fs.String("repo", "", "docker, aws: the faasflow tree with infra/ and ansible/ (default: the working directory, else beside bin/)")
+	noCheck := fs.Bool("no-check", false, "docker, aws: skip the health check after up")
+	var tfVars stringList
+	fs.Var(&tfVars, "var", "docker, aws: a Terraform variable name=value (repeatable; TF_VAR_name works too)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -37,8 +45,15 @@ func cmdCluster(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *provider != "local" {
-		return fmt.Errorf("provider %q is not available yet: use --provider local", *provider)
+	switch *provider {
+	case "local":
+	case "docker", "aws":
+		return cmdInfraCluster(ctx, args[0], &infraOptions{
+			provider: *provider, workers: *workers, binDir: *binDir, profile: data.Profile, runtime: *rt,
+			tfVars: tfVars, noCheck: *noCheck, repo: *repo,
+		})
+	default:
+		return usagef("unknown provider %q: use local, docker or aws", *provider)
 	}
 	dir := stateDir()
 	switch args[0] {
@@ -98,5 +113,41 @@ func clusterStatus(ctx context.Context, dir string) error {
 		return err
 	}
 	fmt.Printf("%d workers registered with the gateway\n", len(ws))
+	return nil
+}
+
+// cmdInfraCluster runs up, down or status for the Terraform providers.
+func cmdInfraCluster(ctx context.Context, action string, o *infraOptions) error {
+	root, err := repoRoot(o.repo)
+	if err != nil {
+		return err
+	}
+	o.repo = root
+	if o.binDir == "" {
+		o.binDir = filepath.Join(root, "bin")
+	}
+	if o.profile == "embedded" {
+		// Provisioned clusters run Kafka, CouchDB and Redis: use them.
+		o.profile = "full"
+	}
+	switch action {
+	case "up":
+		return infraUp(ctx, o)
+	case "down":
+		return infraDown(ctx, o)
+	case "status":
+		return infraStatus(ctx, o)
+	}
+	return usagef("unknown cluster command %q: use up, down, status or check", action)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+// Set adds one value.
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
 	return nil
 }
