@@ -94,6 +94,7 @@ fmt: ## format the Go code
 
 cluster: build ## make cluster up|down|status (PROVIDER=local|docker|aws WORKERS=3 PROFILE=embedded|full RUNTIME=process|docker TF_VARS=...; see docs/cluster.md)
 	@echo "==> cluster $(CLUSTER_ACTION) ($(PROVIDER))"
+	@if [ "$(PROVIDER)" != local ] && [ "$(CLUSTER_ACTION)" = up ]; then ./scripts/infra/tools.sh >/dev/null; fi
 	$(BIN)/faasflow cluster $(CLUSTER_ACTION) --provider $(PROVIDER) $(if $(filter up,$(CLUSTER_ACTION)),--workers $(WORKERS) --profile $(PROFILE) --runtime $(RUNTIME)) $(if $(filter-out local,$(PROVIDER)),$(foreach v,$(TF_VARS),--var $(v)))
 
 infra-tools: ## install Ansible, ansible-lint, debootstrap; build Terraform (if absent) and the docker provider into ~/.cache/faasflow
