@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Frame types.
@@ -162,8 +163,9 @@ type Conn struct {
 	r       *bufio.Reader
 	maxBody int
 
-	wmu sync.Mutex
-	w   *bufio.Writer
+	wmu     sync.Mutex
+	w       *bufio.Writer
+	waiting atomic.Int32 // writers waiting for wmu
 }
 
 // NewConn wraps a stream. maxBody bounds received bodies (0 = DefaultMaxBody).
@@ -223,9 +225,24 @@ func (c *Conn) readRest(b []byte) error {
 	return err
 }
 
+// Buffered is how many bytes already read from the stream wait in the
+// reader: more than zero means the next Read will not block.
+func (c *Conn) Buffered() int { return c.r.Buffered() }
+
 // Write sends one frame whose header is v marshalled as JSON and whose body
-// is the concatenation of bodies.
+// is the concatenation of bodies. Frames of writers that meet at the lock
+// leave in one write: a writer flushes only when nobody waits behind it.
 func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
+	return c.write(typ, v, true, bodies)
+}
+
+// Queue is Write without the flush: the frame leaves with the next Write
+// (for answers to a burst of frames the reader already holds).
+func (c *Conn) Queue(typ byte, v any, bodies ...[]byte) error {
+	return c.write(typ, v, false, bodies)
+}
+
+func (c *Conn) write(typ byte, v any, flush bool, bodies [][]byte) error {
 	hdr, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode frame header: %w", err)
@@ -245,12 +262,18 @@ func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
 	pre[4] = typ
 	binary.BigEndian.PutUint32(pre[5:9], uint32(len(hdr)))
 
+	c.waiting.Add(1)
 	c.wmu.Lock()
+	c.waiting.Add(-1)
 	defer c.wmu.Unlock()
 	c.w.Write(pre[:])
 	c.w.Write(hdr)
 	for _, b := range bodies {
 		c.w.Write(b) // bufio passes large slices straight through
+	}
+	if !flush || c.waiting.Load() > 0 {
+		// The writer waiting for the lock flushes this frame with its own.
+		return nil
 	}
 	return c.w.Flush()
 }
