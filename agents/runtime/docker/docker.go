@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -504,6 +505,7 @@ type instance struct {
 	logFile  *os.File
 	logsDone chan struct{}
 
+	killed atomic.Bool // Kill was called: a SIGKILL is ours
 	exited chan struct{}
 	err    error
 }
@@ -529,8 +531,10 @@ func (c *instance) followLogs() {
 func (c *instance) wait(waitC <-chan container.WaitResponse, errC <-chan error) {
 	defer c.b.wg.Done()
 	var err error
+	status := int64(-1)
 	select {
 	case r := <-waitC:
+		status = r.StatusCode
 		err = fmt.Errorf("container %s exited with status %d", c.name, r.StatusCode)
 		if r.Error != nil && r.Error.Message != "" {
 			err = fmt.Errorf("%w: %s", err, r.Error.Message)
@@ -544,12 +548,8 @@ func (c *instance) wait(waitC <-chan container.WaitResponse, errC <-chan error) 
 	case <-c.logsDone:
 	case <-time.After(2 * time.Second):
 	}
-	if c.memoryMB > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if info, ierr := c.b.cli.ContainerInspect(ctx, c.id); ierr == nil && info.State != nil && info.State.OOMKilled {
-			err = fmt.Errorf("%w: out of memory (the function's limit is %d MiB; raise its memory)", err, c.memoryMB)
-		}
-		cancel()
+	if c.memoryMB > 0 && status == 137 && !c.killed.Load() {
+		err = fmt.Errorf("%w: %s", err, c.oomVerdict())
 	}
 	if t := strings.TrimSpace(c.tail.String()); t != "" {
 		err = fmt.Errorf("%w; last output:\n%s", err, t)
@@ -562,6 +562,23 @@ func (c *instance) wait(waitC <-chan container.WaitResponse, errC <-chan error) 
 	close(c.exited)
 }
 
+// oomVerdict says why a container with a memory limit was killed without
+// our asking. The daemon marks an out-of-memory kill a moment after the
+// exit is reported, so it is asked for a second; a SIGKILL nobody sent is
+// the kernel's OOM killer in practice even when the mark never comes.
+func (c *instance) oomVerdict() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for try := 0; try < 10; try++ {
+		info, err := c.b.cli.ContainerInspect(ctx, c.id)
+		if err == nil && info.State != nil && info.State.OOMKilled {
+			return fmt.Sprintf("out of memory (the function's limit is %d MiB; raise its memory)", c.memoryMB)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Sprintf("killed, most likely out of memory (the function's limit is %d MiB; raise its memory)", c.memoryMB)
+}
+
 func (c *instance) Exited() <-chan struct{} { return c.exited }
 func (c *instance) ExitErr() error          { <-c.exited; return c.err }
 
@@ -572,6 +589,7 @@ func (c *instance) Kill() {
 		return
 	default:
 	}
+	c.killed.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := c.b.cli.ContainerKill(ctx, c.id, "KILL")
