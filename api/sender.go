@@ -117,36 +117,48 @@ type stream struct {
 
 // send writes m on the peer's stream, opening it when needed. A write that
 // fails on a stream opened earlier (the worker restarted, say) is tried
-// once more on a new stream: receivers drop duplicate messages.
+// once more on a new stream: receivers drop duplicate messages. Writers do
+// not hold the peer's lock while writing, so a burst's frames can leave in
+// one write (see protocol.Conn.Write).
 func (p *streamPeer) send(ctx context.Context, m *Message, data []byte) (<-chan error, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for attempt := 0; ; attempt++ {
+	lastErr := fmt.Errorf("send to %s: its message stream kept breaking", p.baseURL)
+	for attempt := 0; attempt < 3; attempt++ {
+		done := make(chan error, 1) // a broken stream fails the last one
+		p.mu.Lock()
 		fresh := false
 		if p.st == nil {
 			st, err := p.open(ctx)
 			if err != nil {
+				p.mu.Unlock()
 				return nil, err
 			}
 			p.st, fresh = st, true
 		}
-		p.seq++
-		done := make(chan error, 1)
 		st := p.st
-		if !st.expect(p.seq, done) {
+		p.seq++
+		seq := p.seq
+		if !st.expect(seq, done) { // it broke since: open another
 			p.st = nil
+			p.mu.Unlock()
 			continue
 		}
-		err := st.conn.Write(frameMessage, streamMessage{Seq: p.seq, Message: m}, data)
+		p.mu.Unlock()
+		err := st.conn.Write(frameMessage, streamMessage{Seq: seq, Message: m}, data)
 		if err == nil {
 			return done, nil
 		}
-		st.close(fmt.Errorf("send to %s: %w", p.baseURL, err))
-		p.st = nil
-		if fresh || attempt > 0 {
-			return nil, fmt.Errorf("send to %s: %w", p.baseURL, err)
+		lastErr = fmt.Errorf("send to %s: %w", p.baseURL, err)
+		st.close(lastErr)
+		p.mu.Lock()
+		if p.st == st {
+			p.st = nil
+		}
+		p.mu.Unlock()
+		if fresh {
+			return nil, lastErr
 		}
 	}
+	return nil, lastErr
 }
 
 // open dials the worker and upgrades the connection to a message stream.
