@@ -307,12 +307,7 @@ func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *sl
 				a.Code, a.Error = se.Code, se.Message
 			}
 		}
-		// Acks of a burst leave together, when no frame is left to read.
-		write := conn.Write
-		if conn.Buffered() > 0 {
-			write = conn.Queue
-		}
-		if err := write(frameAck, a); err != nil {
+		if err := conn.Write(frameAck, a); err != nil {
 			return
 		}
 	}

@@ -225,24 +225,10 @@ func (c *Conn) readRest(b []byte) error {
 	return err
 }
 
-// Buffered is how many bytes already read from the stream wait in the
-// reader: more than zero means the next Read will not block.
-func (c *Conn) Buffered() int { return c.r.Buffered() }
-
 // Write sends one frame whose header is v marshalled as JSON and whose body
 // is the concatenation of bodies. Frames of writers that meet at the lock
 // leave in one write: a writer flushes only when nobody waits behind it.
 func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
-	return c.write(typ, v, true, bodies)
-}
-
-// Queue is Write without the flush: the frame leaves with the next Write
-// (for answers to a burst of frames the reader already holds).
-func (c *Conn) Queue(typ byte, v any, bodies ...[]byte) error {
-	return c.write(typ, v, false, bodies)
-}
-
-func (c *Conn) write(typ byte, v any, flush bool, bodies [][]byte) error {
 	hdr, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode frame header: %w", err)
@@ -271,7 +257,7 @@ func (c *Conn) write(typ byte, v any, flush bool, bodies [][]byte) error {
 	for _, b := range bodies {
 		c.w.Write(b) // bufio passes large slices straight through
 	}
-	if !flush || c.waiting.Load() > 0 {
+	if c.waiting.Load() > 0 {
 		// The writer waiting for the lock flushes this frame with its own.
 		return nil
 	}
