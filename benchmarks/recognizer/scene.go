@@ -18,6 +18,8 @@ import (
 	"image/png"
 	"math"
 	"strings"
+
+	"github.com/faasflow/faasflow-go/fn"
 )
 
 // Size of the generated images.
@@ -248,6 +250,16 @@ func EncodePNG(img image.Image) ([]byte, error) {
 		return nil, fmt.Errorf("encode png: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// InputImage reads and decodes the PNG image a function takes as its input
+// img (every step after upload does).
+func InputImage(c *fn.Call) (image.Image, error) {
+	b, err := c.Input("img")
+	if err != nil {
+		return nil, err
+	}
+	return DecodePNG(b)
 }
 
 // DecodePNG decodes a PNG image.

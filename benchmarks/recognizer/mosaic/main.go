@@ -13,11 +13,7 @@ import (
 
 func main() {
 	fn.Run(func(ctx context.Context, c *fn.Call) error {
-		b, err := c.Input("img")
-		if err != nil {
-			return err
-		}
-		img, err := recognizer.DecodePNG(b)
+		img, err := recognizer.InputImage(c)
 		if err != nil {
 			return err
 		}
