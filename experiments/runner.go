@@ -114,19 +114,39 @@ func (r *Runner) prepare(ctx context.Context, spec *WorkflowSpec) (*run, Outcome
 		ExperimentFile: r.FilePath, Mode: r.File.Mode, Placement: r.File.Placement}}, out
 }
 
-// Latency runs the open-loop latency experiment on each workflow in turn.
-func (r *Runner) Latency(ctx context.Context, specs []*WorkflowSpec) []Outcome {
+// each prepares the workflows in turn and runs one on each that deployed,
+// until ctx ends.
+func (r *Runner) each(ctx context.Context, specs []*WorkflowSpec, one func(spec *WorkflowSpec, rn *run, out Outcome) Outcome) []Outcome {
 	var outs []Outcome
-	l := r.File.Latency
 	for _, spec := range specs {
 		if ctx.Err() != nil {
 			break
 		}
 		rn, out := r.prepare(ctx, spec)
-		if rn == nil {
-			outs = append(outs, out)
-			continue
+		if rn != nil {
+			out = one(spec, rn, out)
 		}
+		outs = append(outs, out)
+	}
+	return outs
+}
+
+// measure shows progress (planned requests, 0 when open-ended) while load
+// sends requests for duration, then writes the run.
+func (r *Runner) measure(ctx context.Context, rn *run, m Meta, planned int, duration, warmup time.Duration,
+	load func(*Progress) ([]*Request, error)) Outcome {
+	prog := &Progress{}
+	stop := prog.Show(r.Stdout, r.Terminal, planned, duration, r.progressEvery())
+	started := time.Now()
+	reqs, err := load(prog)
+	stop()
+	return r.finish(ctx, rn, m, started, reqs, err, duration-warmup)
+}
+
+// Latency runs the open-loop latency experiment on each workflow in turn.
+func (r *Runner) Latency(ctx context.Context, specs []*WorkflowSpec) []Outcome {
+	l := r.File.Latency
+	return r.each(ctx, specs, func(spec *WorkflowSpec, rn *run, out Outcome) Outcome {
 		cfg := LatencyConfig{Workflow: spec.Name, Input: rn.input, RPM: spec.RPM, Duration: l.Duration,
 			Warmup: l.Warmup, RampUp: l.RampUp, RampWindow: l.RampWindow, RequestTimeout: r.File.RequestTimeout}
 		m := rn.meta
@@ -137,35 +157,21 @@ func (r *Runner) Latency(ctx context.Context, specs []*WorkflowSpec) []Outcome {
 		}
 		if cfg.RPM <= 0 {
 			out.Err = fmt.Errorf("workflow %s has no rpm for the latency experiment", spec.Name)
-			outs = append(outs, out)
-			continue
+			return out
 		}
 		planned := len(cfg.FireTimes())
 		fmt.Fprintf(r.Stdout, "\nlatency: %s at %g rpm for %s (warm-up %s, ramp-up %v): %d requests\n",
 			spec.Name, cfg.RPM, cfg.Duration, cfg.Warmup, cfg.RampUp, planned)
-		prog := &Progress{}
-		stop := prog.Show(r.Stdout, r.Terminal, planned, cfg.Duration, r.progressEvery())
-		started := time.Now()
-		reqs, err := RunLatency(ctx, r.Client, cfg, prog)
-		stop()
-		outs = append(outs, r.finish(ctx, rn, m, started, reqs, err, cfg.Duration-cfg.Warmup))
-	}
-	return outs
+		return r.measure(ctx, rn, m, planned, cfg.Duration, cfg.Warmup, func(prog *Progress) ([]*Request, error) {
+			return RunLatency(ctx, r.Client, cfg, prog)
+		})
+	})
 }
 
 // Throughput runs the closed-loop experiment on each workflow in turn.
 func (r *Runner) Throughput(ctx context.Context, specs []*WorkflowSpec) []Outcome {
-	var outs []Outcome
 	t := r.File.Throughput
-	for _, spec := range specs {
-		if ctx.Err() != nil {
-			break
-		}
-		rn, out := r.prepare(ctx, spec)
-		if rn == nil {
-			outs = append(outs, out)
-			continue
-		}
+	return r.each(ctx, specs, func(spec *WorkflowSpec, rn *run, out Outcome) Outcome {
 		cfg := ThroughputConfig{Workflow: spec.Name, Input: rn.input, Clients: t.Clients, ClientGap: t.ClientGap,
 			Duration: t.Duration, Warmup: t.Warmup, RequestTimeout: r.File.RequestTimeout}
 		m := rn.meta
@@ -173,14 +179,10 @@ func (r *Runner) Throughput(ctx context.Context, specs []*WorkflowSpec) []Outcom
 		m.Duration, m.Warmup = cfg.Duration.String(), cfg.Warmup.String()
 		fmt.Fprintf(r.Stdout, "\nthroughput: %s, %d clients started %s apart, back to back for %s (warm-up %s)\n",
 			spec.Name, cfg.Clients, cfg.ClientGap, cfg.Duration, cfg.Warmup)
-		prog := &Progress{}
-		stop := prog.Show(r.Stdout, r.Terminal, 0, cfg.Duration, r.progressEvery())
-		started := time.Now()
-		reqs, err := RunThroughput(ctx, r.Client, cfg, prog)
-		stop()
-		outs = append(outs, r.finish(ctx, rn, m, started, reqs, err, cfg.Duration-cfg.Warmup))
-	}
-	return outs
+		return r.measure(ctx, rn, m, 0, cfg.Duration, cfg.Warmup, func(prog *Progress) ([]*Request, error) {
+			return RunThroughput(ctx, r.Client, cfg, prog)
+		})
+	})
 }
 
 // Colocation runs every workflow of the level at once, each at its rate,
