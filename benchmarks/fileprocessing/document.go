@@ -195,24 +195,13 @@ type gen struct {
 	text []byte
 }
 
-func (g *gen) adjective() string {
-	switch g.r.intn(3) {
-	case 0:
-		return g.r.pick(goodAdj)
-	case 1:
-		return g.r.pick(badAdj)
-	}
-	return g.r.pick(plainAdj)
-}
+func (g *gen) adjective() string { return g.tone(goodAdj, badAdj, plainAdj) }
 
-func (g *gen) verb() string {
-	switch g.r.intn(3) {
-	case 0:
-		return g.r.pick(goodVerbs)
-	case 1:
-		return g.r.pick(badVerbs)
-	}
-	return g.r.pick(verbs)
+func (g *gen) verb() string { return g.tone(goodVerbs, badVerbs, verbs) }
+
+// tone picks a word from good, bad or plain, each a third of the time.
+func (g *gen) tone(good, bad, plain []string) string {
+	return g.r.pick([][]string{good, bad, plain}[g.r.intn(3)])
 }
 
 // word appends w to the text, sometimes wrapped in Markdown inline markup
