@@ -9,6 +9,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ALL=(redis couchdb kafka docker)
+ALL+=(netns) # the multi-host tests: iproute2 and iptables, no server
 
 usage() {
   echo "usage: $(basename "$0") start|stop|env [${ALL[*]}]" >&2

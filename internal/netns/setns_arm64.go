@@ -1,0 +1,5 @@
+//go:build linux
+
+package netns
+
+const sysSetns = 268
