@@ -52,7 +52,7 @@ ifneq ($(wildcard $(CURDIR)/.venv/bin/python),)
   export FAASFLOW_PYTHON ?= $(CURDIR)/.venv/bin/python
 endif
 
-.PHONY: help deps build test test-unit test-e2e check fmt cluster infra-tools experiment fuzz rss bench clean services-up services-down
+.PHONY: help deps build test test-unit test-e2e check fmt cluster infra-tools experiment fuzz rss soak bench clean services-up services-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -66,7 +66,7 @@ deps: ## install what the benchmarks need beyond Go (ffmpeg, tesseract; .venv/ f
 	@echo "==> deps"
 	@./scripts/deps.sh >/dev/null
 
-test: deps ## run all tests; first starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
+test: deps build ## run all tests; first builds bin/ (the multi-host tests run it) and starts the real services they use (Redis, Kafka, CouchDB, Docker; idempotent)
 	@echo "==> services"
 	@eval "$$(./scripts/deps.sh)" && eval "$$(./scripts/services/all.sh start)" && echo "==> test" && $(GO) test $(TEST_FLAGS) ./...
 
@@ -118,6 +118,9 @@ fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 
 rss: build ## 1000 back-to-back wordcount invocations; gateway and worker RSS after 100 and after 1000
 	./scripts/rss.sh
+
+soak: build ## DURATION (default 30m) of mixed load on a fresh local cluster; RSS, goroutines, open files every 60s (scripts/soak.sh)
+	./scripts/soak.sh $(DURATION)
 
 bench: ## hop-latency benchmark of a 10-function chain (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench 'BenchmarkChain' -benchtime 2000x ./agents/engine/

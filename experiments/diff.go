@@ -25,6 +25,9 @@ func ReadRaw(path string) ([]*Request, error) {
 	}
 	reqs := make([]*Request, 0, len(raw))
 	for id, r := range raw {
+		if r == nil {
+			return nil, fmt.Errorf("read %s: request %q is null, not a record", path, id)
+		}
 		r.RequestID = id
 		if r.Status == "" {
 			r.Status = api.StatusSucceeded

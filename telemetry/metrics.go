@@ -7,6 +7,7 @@ package telemetry
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,7 +88,14 @@ func NewMetrics() *Metrics {
 			Buckets: LatencyBuckets,
 		}, []string{"workflow"}),
 	}
-	m.reg.MustRegister(m.hop, m.function, m.queue, m.bytes, m.pool, m.coldStarts, m.invocations, m.invocationSeconds)
+	// go_goroutines, under the name Prometheus's Go collector gives it, so
+	// a soak test can watch for goroutine leaks without the collector's
+	// dozens of other series.
+	goroutines := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "go_goroutines",
+		Help: "Number of goroutines that currently exist.",
+	}, func() float64 { return float64(runtime.NumGoroutine()) })
+	m.reg.MustRegister(m.hop, m.function, m.queue, m.bytes, m.pool, m.coldStarts, m.invocations, m.invocationSeconds, goroutines)
 	for _, tier := range Tiers {
 		m.bytes.WithLabelValues(tier) // present at 0 before the first value
 	}

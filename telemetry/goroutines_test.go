@@ -1,0 +1,36 @@
+package telemetry
+
+import (
+	"testing"
+)
+
+// TestMetricsGoroutines: /metrics carries go_goroutines, which the soak
+// script (scripts/soak.sh) samples to catch goroutine leaks, and it follows
+// the goroutines that come and go.
+func TestMetricsGoroutines(t *testing.T) {
+	m := NewMetrics()
+	before, ok := scrape(t, m.Handler())["go_goroutines"]
+	if !ok {
+		t.Fatal("no go_goroutines sample in the exposition")
+	}
+	if before < 1 {
+		t.Fatalf("go_goroutines = %v, want at least 1 (this test's own)", before)
+	}
+	const extra = 50
+	stop := make(chan struct{})
+	started := make(chan struct{}, extra)
+	for range extra {
+		go func() {
+			started <- struct{}{}
+			<-stop
+		}()
+	}
+	for range extra {
+		<-started
+	}
+	during := scrape(t, m.Handler())["go_goroutines"]
+	close(stop)
+	if during < before+extra {
+		t.Errorf("go_goroutines = %v with %d more goroutines running, want at least %v", during, extra, before+extra)
+	}
+}
