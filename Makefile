@@ -109,11 +109,12 @@ experiment: build ## make experiment latency|throughput|colocation: deps, own lo
 	 $(BIN)/faasflow cluster up --workers $(WORKERS) --gateway-port $(EXP_PORT) --worker-port $$(( $(EXP_PORT) + 1 )); \
 	 $(BIN)/faasflow experiment $(EXPERIMENT) $(EXP_ARGS)
 
-fuzz: ## run each fuzz test for FUZZTIME (default 20s)
-	@for t in $$($(GO) test -list 'Fuzz.*' ./workflow/... | grep ^Fuzz); do \
-	  pkg=$$(grep -rl "func $$t(" --include='*_test.go' . | xargs dirname | head -1); \
-	  echo "==> fuzz $$t in $$pkg"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} $$pkg || exit 1; \
+fuzz: ## run each fuzz test of every package for FUZZTIME (default 20s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
+	    echo "==> fuzz $$t in $$pkg"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} $$pkg || exit 1; \
+	  done; \
 	done
 
 rss: build ## 1000 back-to-back wordcount invocations; gateway and worker RSS after 100 and after 1000
