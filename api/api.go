@@ -54,6 +54,14 @@ type DeployRequest struct {
 	Table map[string]string `json:"table,omitempty"`
 	// Mode is the execution mode (default "dataflow").
 	Mode string `json:"mode,omitempty"`
+	// Checkpoint keeps what every completed run sent, so an invocation
+	// that loses a worker resumes on the others from its completed runs
+	// instead of failing with "worker lost".
+	Checkpoint bool `json:"checkpoint,omitempty"`
+	// MaxInflight caps the workflow's invocations running at once; more
+	// are refused with 429 (0 = the gateway's --max-inflight; negative =
+	// unlimited).
+	MaxInflight int `json:"max_inflight,omitempty"`
 }
 
 // WorkflowInfo describes a deployed workflow.
@@ -65,6 +73,11 @@ type WorkflowInfo struct {
 	Functions int               `json:"functions"`
 	Version   int64             `json:"version"`
 	Deployed  time.Time         `json:"deployed"`
+	// Checkpoint says invocations resume after a lost worker.
+	Checkpoint bool `json:"checkpoint,omitempty"`
+	// MaxInflight is the cap on invocations running at once (see
+	// DeployRequest; 0 = the gateway's).
+	MaxInflight int `json:"max_inflight,omitempty"`
 	// Explain describes the placement: functions per worker and the edges
 	// (with bytes) that cross workers.
 	Explain placement.Explanation `json:"explain"`
@@ -114,6 +127,9 @@ type RegisterWorker struct {
 	Slots int `json:"slots,omitempty"`
 	// MemoryMB is the memory for functions in MiB (0 = unlimited).
 	MemoryMB int `json:"memory_mb,omitempty"`
+	// Started is when the worker process started: a change tells the
+	// gateway that the worker restarted and lost its deployments.
+	Started time.Time `json:"started,omitzero"`
 }
 
 // WorkerInfo describes a registered worker.

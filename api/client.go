@@ -17,6 +17,9 @@ type Client struct {
 	// Base is the gateway's base URL ("http://127.0.0.1:7000").
 	Base string
 	HTTP *http.Client
+	// Token is the cluster's API token, sent as "Authorization: Bearer
+	// TOKEN" (none when empty).
+	Token string
 }
 
 // NewClient returns a client for the gateway at base.
@@ -40,6 +43,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	c.authorize(req)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("gateway at %s: %w (is the cluster up? try `faasflow cluster up`)", c.Base, err)
@@ -56,6 +60,13 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		return fmt.Errorf("decode gateway answer to %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// authorize adds the API token to req.
+func (c *Client) authorize(req *http.Request) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 }
 
 // Health checks that the gateway answers and returns its worker count.
@@ -130,6 +141,7 @@ func (c *Client) UploadArtifact(ctx context.Context, sum, path string) error {
 	if err != nil {
 		return err
 	}
+	c.authorize(req)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("gateway at %s: %w", c.Base, err)
@@ -137,6 +149,9 @@ func (c *Client) UploadArtifact(ctx context.Context, sum, path string) error {
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		return nil
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return &StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "missing or wrong API token: " + TokenHint}
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -148,6 +163,7 @@ func (c *Client) UploadArtifact(ctx context.Context, sum, path string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	c.authorize(req)
 	if err := Do(c.HTTP, req); err != nil {
 		return fmt.Errorf("upload artifact %s: %w", sum[:12], err)
 	}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/faasflow/faasflow-go/fn/protocol"
 )
 
 // NewHTTPClient returns the client used between FaaSFlow processes: many
@@ -108,7 +110,8 @@ func WriteError(rw http.ResponseWriter, status int, err error) {
 
 // ReadRaw reads a request made by PostRaw: it decodes the JSON in the
 // named header into meta and returns the raw body (at most max bytes). On
-// error it has already answered the request.
+// error it has already answered the request: 400 for a bad header or a
+// body cut short, 413 for a body over max.
 func ReadRaw(rw http.ResponseWriter, r *http.Request, header string, meta any, max int) ([]byte, bool) {
 	if err := json.Unmarshal([]byte(r.Header.Get(header)), meta); err != nil {
 		WriteError(rw, http.StatusBadRequest, fmt.Errorf("bad %s header: %w", header, err))
@@ -116,28 +119,40 @@ func ReadRaw(rw http.ResponseWriter, r *http.Request, header string, meta any, m
 	}
 	body, err := ReadBody(rw, r, max)
 	if err != nil {
-		WriteError(rw, http.StatusRequestEntityTooLarge, err)
+		status := http.StatusBadRequest
+		if errors.Is(err, ErrBodyTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		WriteError(rw, status, err)
 		return nil, false
 	}
 	return body, true
 }
 
-// ReadBody reads a request body of at most max bytes.
+// ErrBodyTooLarge is ReadBody's error for a body over its limit.
+var ErrBodyTooLarge = errors.New("body too large")
+
+// ReadBody reads a request body of at most max bytes. Its buffer grows as
+// the bytes arrive, so a client announcing a large body and sending little
+// makes the server reserve little.
 func ReadBody(rw http.ResponseWriter, r *http.Request, max int) ([]byte, error) {
 	if r.ContentLength > int64(max) {
-		return nil, fmt.Errorf("body of %d bytes is over the limit of %d bytes", r.ContentLength, max)
+		return nil, fmt.Errorf("%w: %d bytes is over the limit of %d bytes (raise it with --max-body)", ErrBodyTooLarge, r.ContentLength, max)
 	}
 	body := http.MaxBytesReader(rw, r.Body, int64(max))
 	if r.ContentLength >= 0 {
-		buf := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(body, buf); err != nil {
+		buf, err := protocol.ReadN(body, int(r.ContentLength))
+		if err != nil {
 			return nil, fmt.Errorf("read body: %w", err)
 		}
 		return buf, nil
 	}
 	b, err := io.ReadAll(body)
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return nil, fmt.Errorf("%w: over the limit of %d bytes (raise it with --max-body)", ErrBodyTooLarge, max)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read body (limit %d bytes): %w", max, err)
+		return nil, fmt.Errorf("read body: %w", err)
 	}
 	return b, nil
 }

@@ -19,6 +19,10 @@ type Deployment struct {
 	// Mode is the execution mode ("dataflow").
 	Mode    string `json:"mode"`
 	Version int64  `json:"version"`
+	// Checkpoint asks workers to report what each completed run sent, so
+	// the gateway can resume an invocation that lost a worker from its
+	// completed runs instead of failing it.
+	Checkpoint bool `json:"checkpoint,omitempty"`
 }
 
 // Kind is what a Message carries.
@@ -43,7 +47,29 @@ const (
 	// and the worker hands each to its targets placed there. One message per
 	// worker instead of one per input: v1 workflows have hundreds.
 	KindInputs Kind = "inputs"
+	// KindRestore starts a resumed invocation on a worker (checkpointed
+	// workflows): the value is a JSON list of the RunIDs that completed in
+	// an earlier attempt, which are not run again. Every worker of the
+	// deployment gets one before any other message of the attempt.
+	KindRestore Kind = "restore"
 )
+
+// RunID names one run of a function in an invocation: Index is the
+// foreach item of a map function, -1 for functions that run once.
+type RunID struct {
+	Function string `json:"function"`
+	Index    int    `json:"index"`
+}
+
+// Sent is one message a completed run sent, as kept in a checkpoint: the
+// gateway sends it again when it resumes the invocation.
+type Sent struct {
+	Kind    Kind              `json:"kind"`
+	Index   int               `json:"index"`
+	Count   int               `json:"count,omitempty"`
+	Targets []workflow.Target `json:"targets"`
+	Data    []byte            `json:"data,omitempty"`
+}
 
 // Message is one notification between producers and consumers. The value
 // itself travels beside it as raw bytes.
@@ -78,11 +104,18 @@ type DataRef struct {
 type Report struct {
 	Invocation string `json:"invocation"`
 	Worker     string `json:"worker"`
-	// Kind is "result" (a value, or a skip, for a result key) or "fail".
+	// Kind is "result" (a value, or a skip, for a result key), "fail", or
+	// "checkpoint" (the body is the JSON list of Sent messages of run From,
+	// Index).
 	Kind     string `json:"kind"`
 	From     string `json:"from,omitempty"`
 	Key      string `json:"key,omitempty"`
 	Skip     bool   `json:"skip,omitempty"`
 	Function string `json:"function,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Index is a checkpointed run's foreach item (-1 for a single run).
+	Index int `json:"index,omitempty"`
+	// Peer is the worker a failed send could not reach: the gateway waits
+	// for its heartbeat verdict before failing the invocation.
+	Peer string `json:"peer,omitempty"`
 }

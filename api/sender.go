@@ -50,6 +50,9 @@ type streamAck struct {
 type Sender struct {
 	// DialTimeout bounds opening a stream (default 5 s).
 	DialTimeout time.Duration
+	// Secret, when set, signs each stream's upgrade request (see Sign):
+	// receivers check it before taking the connection over.
+	Secret string
 
 	mu    sync.Mutex
 	peers map[string]*streamPeer
@@ -174,7 +177,11 @@ func (p *streamPeer) open(ctx context.Context) (*stream, error) {
 	}
 	nc.SetDeadline(time.Now().Add(p.s.DialTimeout))
 	req := "GET " + MessagesStreamPath + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nConnection: Upgrade\r\nUpgrade: " + streamUpgrade + "\r\n\r\n"
+		"\r\nConnection: Upgrade\r\nUpgrade: " + streamUpgrade + "\r\n"
+	if p.s.Secret != "" {
+		req += HeaderSignature + ": " + SignatureValue(p.s.Secret, http.MethodGet, MessagesStreamPath, time.Now()) + "\r\n"
+	}
+	req += "\r\n"
 	br := bufio.NewReader(nc)
 	var resp *http.Response
 	if _, err = io.WriteString(nc, req); err == nil {

@@ -81,6 +81,9 @@ type Config struct {
 	CouchDB  string         `yaml:"couchdb"`
 	Nodes    []ConfigNode   `yaml:"nodes"`
 	Workers  []ConfigWorker `yaml:"workers"`
+	// Token is the gateway's API token for Check; it stays out of the
+	// file (the CLI reads it from its own file).
+	Token string `yaml:"-"`
 }
 
 // ConfigNode is one node in a Config.

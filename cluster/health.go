@@ -57,6 +57,7 @@ func Check(ctx context.Context, c *Config, bundle string) []CheckResult {
 		return r.OK
 	}
 	client := api.NewClient(c.Gateway)
+	client.Token = c.Token
 	gatewayUp := run("gateway", c.Gateway, func(ctx context.Context) (string, error) {
 		n, err := client.Health(ctx)
 		return fmt.Sprintf("ready, %d workers registered", n), err

@@ -80,6 +80,16 @@ type State struct {
 	Processes []Process `json:"processes"`
 }
 
+// Credentials of a local cluster, in its state directory, mode 0600,
+// fresh at every `cluster up` (docs/security.md).
+const (
+	// TokenFile holds the API token users send to the gateway.
+	TokenFile = "token"
+	// SecretFile holds the secret the gateway and workers sign their
+	// requests to each other with.
+	SecretFile = "secret"
+)
+
 // Process is one process of a local cluster.
 type Process struct {
 	Name   string `json:"name"`
@@ -159,6 +169,15 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
+	// Authentication is always on: fresh credentials for every cluster.
+	tokenPath, secretPath := filepath.Join(cfg.StateDir, TokenFile), filepath.Join(cfg.StateDir, SecretFile)
+	token, err := api.WriteSecretFile(tokenPath)
+	if err != nil {
+		return nil, fmt.Errorf("cluster API token: %w", err)
+	}
+	if _, err := api.WriteSecretFile(secretPath); err != nil {
+		return nil, fmt.Errorf("cluster secret: %w", err)
+	}
 	s := &State{Provider: "local", Gateway: "http://" + gwAddr, Started: time.Now()}
 	start := func(name, bin string, args ...string) error {
 		p, err := spawn(name, bin, filepath.Join(logDir, name+".log"), args...)
@@ -173,7 +192,7 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 		os.Remove(filepath.Join(cfg.StateDir, stateFile))
 		return nil, err
 	}
-	gwArgs := []string{"--listen", gwAddr, "--data-dir", filepath.Join(dataDir, "gateway")}
+	gwArgs := []string{"--listen", gwAddr, "--data-dir", filepath.Join(dataDir, "gateway"), "--token-file", tokenPath, "--secret-file", secretPath}
 	if cfg.Data.Profile == "full" && cfg.Data.CouchDB != "" {
 		gwArgs = append(gwArgs, "--couchdb", cfg.Data.CouchDB)
 	}
@@ -183,7 +202,7 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 	s.Processes[0].Listen = gwAddr
 	for i := 0; i < cfg.Workers; i++ {
 		id := fmt.Sprintf("worker-%d", i)
-		args := []string{"--id", id, "--listen", addrs[i+1], "--gateway", s.Gateway, "--data-dir", filepath.Join(dataDir, id)}
+		args := []string{"--id", id, "--listen", addrs[i+1], "--gateway", s.Gateway, "--data-dir", filepath.Join(dataDir, id), "--secret-file", secretPath}
 		if cfg.KeepAlive > 0 {
 			args = append(args, "--keep-alive", cfg.KeepAlive.String())
 		}
@@ -199,16 +218,18 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 	if err := saveState(cfg.StateDir, s); err != nil {
 		return fail(err)
 	}
-	if err := waitReady(ctx, s, cfg.Workers); err != nil {
+	if err := waitReady(ctx, s, cfg.Workers, token); err != nil {
 		return fail(err)
 	}
 	return s, nil
 }
 
 // waitReady polls the gateway until n workers have registered, failing
-// early if a process dies.
-func waitReady(ctx context.Context, s *State, n int) error {
+// early if a process dies. It asks with the token, so a gateway that
+// refuses it fails the start.
+func waitReady(ctx context.Context, s *State, n int, token string) error {
 	client := api.NewClient(s.Gateway)
+	client.Token = token
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		for _, p := range s.Processes {
@@ -218,6 +239,9 @@ func waitReady(ctx context.Context, s *State, n int) error {
 		}
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		got, err := client.Health(cctx)
+		if err == nil && got >= n {
+			_, err = client.Workers(cctx) // the one call here that needs the token
+		}
 		cancel()
 		if err == nil && got >= n {
 			return nil

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +27,8 @@ import (
 type deployed struct {
 	dep  *api.Deployment
 	info api.WorkflowInfo
+	// req is the request it was deployed by: a resume places it again.
+	req *api.DeployRequest
 	// starters are workers running functions without inputs.
 	starters []string
 	// uses holds the workers that run at least one of its functions.
@@ -75,7 +79,7 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 	version := g.version
 	g.mu.Unlock()
 
-	dep := &api.Deployment{Workflow: wf, Placement: table, Workers: urls, Mode: mode, Version: version}
+	dep := &api.Deployment{Workflow: wf, Placement: table, Workers: urls, Mode: mode, Version: version, Checkpoint: req.Checkpoint}
 	body, err := json.Marshal(dep)
 	if err != nil {
 		return nil, err
@@ -86,19 +90,7 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, err := http.NewRequestWithContext(ctx, http.MethodPut, w.URL+"/v1/workflows/"+wf.Name, strings.NewReader(string(body)))
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			req.Header.Set("Content-Type", "application/json")
-			if err := api.Do(g.client, req); err != nil {
-				errs[i] = fmt.Errorf("worker %s (%s): %w", w.ID, w.URL, err)
-				// A worker refusing the workflow is the caller's problem to fix.
-				if se := (*api.StatusError)(nil); errors.As(err, &se) && se.Code/100 == 4 {
-					errs[i] = badRequest(errs[i])
-				}
-			}
+			errs[i] = g.install(ctx, w.ID, w.URL, wf.Name, body)
 		}()
 	}
 	wg.Wait()
@@ -106,31 +98,64 @@ func (g *Gateway) deploy(ctx context.Context, req *api.DeployRequest) (*api.Work
 		return nil, fmt.Errorf("deploy %s: %w", wf.Name, err)
 	}
 
-	d := &deployed{dep: dep, uses: map[string]bool{}}
-	for _, w := range table {
+	d := newDeployed(dep, req)
+	strategy := req.Placement
+	if strategy == "" {
+		strategy = placement.RoundRobin
+	}
+	d.info = api.WorkflowInfo{Name: wf.Name, Mode: mode, Placement: table, Strategy: strategy,
+		Functions: len(wf.Functions), Version: version, Deployed: time.Now(), Checkpoint: req.Checkpoint,
+		MaxInflight: req.MaxInflight, Explain: placement.Explain(wf, table)}
+	g.mu.Lock()
+	g.workflows[wf.Name] = d
+	g.mu.Unlock()
+	if err := g.saveWorkflow(d); err != nil {
+		// Deployed all the same; only a restarted gateway would not know it.
+		g.log.Error("workflow deployed but not saved: a restarted gateway will not know it", "workflow", wf.Name, "err", err)
+	}
+	g.log.Info("workflow deployed", "workflow", wf.Name, "version", version, "placement", strategy, "workers", len(workers))
+	return &d.info, nil
+}
+
+// newDeployed returns dep as the gateway keeps it, with the workers it uses
+// and those that start it; the caller fills in info.
+func newDeployed(dep *api.Deployment, req *api.DeployRequest) *deployed {
+	d := &deployed{dep: dep, req: req, uses: map[string]bool{}}
+	for _, w := range dep.Placement {
 		d.uses[w] = true
 	}
+	if dep.Workflow == nil {
+		return d
+	}
 	starters := map[string]bool{}
-	for _, f := range wf.Functions {
+	for _, f := range dep.Workflow.Functions {
 		if len(f.Inputs) == 0 {
-			starters[table[f.Name]] = true
+			starters[dep.Placement[f.Name]] = true
 		}
 	}
 	for w := range starters {
 		d.starters = append(d.starters, w)
 	}
 	sort.Strings(d.starters)
-	strategy := req.Placement
-	if strategy == "" {
-		strategy = placement.RoundRobin
+	return d
+}
+
+// install puts a deployment (body) of workflow name on worker id at base.
+func (g *Gateway) install(ctx context.Context, id, base, name string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/v1/workflows/"+url.PathEscape(name), bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
-	d.info = api.WorkflowInfo{Name: wf.Name, Mode: mode, Placement: table, Strategy: strategy,
-		Functions: len(wf.Functions), Version: version, Deployed: time.Now(), Explain: placement.Explain(wf, table)}
-	g.mu.Lock()
-	g.workflows[wf.Name] = d
-	g.mu.Unlock()
-	g.log.Info("workflow deployed", "workflow", wf.Name, "version", version, "placement", strategy, "workers", len(workers))
-	return &d.info, nil
+	req.Header.Set("Content-Type", "application/json")
+	if err := api.Do(g.client, req); err != nil {
+		err = fmt.Errorf("worker %s (%s): %w", id, base, err)
+		// A worker refusing the workflow is the caller's problem to fix.
+		if se := (*api.StatusError)(nil); errors.As(err, &se) && se.Code/100 == 4 {
+			err = badRequest(err)
+		}
+		return err
+	}
+	return nil
 }
 
 func (g *Gateway) artifactPath(sum string) string {
@@ -150,6 +175,9 @@ func (g *Gateway) putArtifact(sum string, body io.Reader) error {
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, h), body); err != nil {
 		tmp.Close()
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			return tooLargeError("artifact", tooLarge.Limit)
+		}
 		return badRequest(fmt.Errorf("read artifact: %w", err))
 	}
 	if err := tmp.Close(); err != nil {
@@ -172,6 +200,12 @@ func (e *httpError) Unwrap() error { return e.err }
 
 func badRequest(err error) error { return &httpError{status: http.StatusBadRequest, err: err} }
 func notFound(err error) error   { return &httpError{status: http.StatusNotFound, err: err} }
+
+// tooLargeError is the 413 error for a body (what) over the gateway's limit.
+func tooLargeError(what string, limit int64) error {
+	return &httpError{status: http.StatusRequestEntityTooLarge,
+		err: fmt.Errorf("%s is over the gateway's limit of %d bytes: raise it with the gateway's --max-body", what, limit)}
+}
 
 func statusOf(err error) int {
 	var he *httpError

@@ -25,14 +25,21 @@ import (
 type Config struct {
 	// Listen is the HTTP API's address (default 127.0.0.1:7000).
 	Listen string
-	// DataDir holds uploaded artifacts, finished invocations' results, and
-	// invocations.jsonl: one telemetry.Invocation record per ended
-	// invocation.
+	// DataDir holds uploaded artifacts, finished invocations' results,
+	// invocations.jsonl (one telemetry.Invocation record per ended
+	// invocation), and the state a restarted gateway reloads: workflows/
+	// and journal.jsonl (see state.go).
 	DataDir string
 	// Keep is how many invocations are remembered, oldest forgotten first (default 10000).
 	Keep int
-	// MaxBody bounds a request or result body in bytes (default 256 MiB).
+	// MaxBody bounds a request or result body in bytes (default 256 MiB);
+	// a larger one is refused with 413.
 	MaxBody int
+	// MaxInflight caps the invocations of one workflow running at once;
+	// more are refused with 429 and a Retry-After header, and those
+	// running go on (default DefaultMaxInflight; negative = unlimited). A
+	// deploy request's max_inflight overrides it for its workflow.
+	MaxInflight int
 	// LostAfter is how long a worker may miss heartbeats before it is
 	// declared lost (default 3s; workers beat every second).
 	LostAfter time.Duration
@@ -43,6 +50,13 @@ type Config struct {
 	// Metrics are observed as invocations end and served on GET /metrics;
 	// when nil, New makes a set of its own.
 	Metrics *telemetry.Metrics
+	// Token is the API token users send as "Authorization: Bearer TOKEN"
+	// to the public API; empty turns the check off (docs/security.md).
+	Token string
+	// Secret is the cluster secret: requests to and from workers are
+	// signed with it, and /v1/internal/* takes only those; empty turns
+	// signing and its check off.
+	Secret string
 }
 
 func (c *Config) setDefaults() {
@@ -58,7 +72,13 @@ func (c *Config) setDefaults() {
 	if c.LostAfter <= 0 {
 		c.LostAfter = 3 * time.Second
 	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = DefaultMaxInflight
+	}
 }
+
+// DefaultMaxInflight is the default Config.MaxInflight.
+const DefaultMaxInflight = 1000
 
 // Gateway is a running gateway.
 type Gateway struct {
@@ -80,6 +100,12 @@ type Gateway struct {
 	version   int64
 	invs      map[string]*invocation
 	order     []string // request IDs, oldest first
+	// running holds, per workflow, the invocations accepted and perhaps
+	// still running (ended ones are pruned when the count nears its cap).
+	running map[string][]*invocation
+
+	saveMu  sync.Mutex // serializes saving workflows
+	journal *journal   // <data dir>/journal.jsonl
 }
 
 // New prepares a gateway listening on cfg.Listen; it serves from Run.
@@ -88,7 +114,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("gateway needs a data directory (--data-dir)")
 	}
-	for _, dir := range []string{filepath.Join(cfg.DataDir, "artifacts"), filepath.Join(cfg.DataDir, "results")} {
+	for _, dir := range []string{filepath.Join(cfg.DataDir, "artifacts"), filepath.Join(cfg.DataDir, "results"), filepath.Join(cfg.DataDir, "workflows")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create gateway data directory: %w", err)
 		}
@@ -110,12 +136,24 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		log.Warn("invocations.jsonl counts are not in /metrics", "component", "gateway", "err", err)
 	}
 	g := &Gateway{
-		cfg: cfg, log: log.With("component", "gateway"), ln: ln, client: api.NewHTTPClient(),
+		cfg: cfg, log: log.With("component", "gateway"), ln: ln, client: api.SignClient(api.NewHTTPClient(), cfg.Secret),
 		metrics: metrics, records: records,
 		workers: map[string]*api.WorkerInfo{}, workflows: map[string]*deployed{}, invs: map[string]*invocation{},
+		running: map[string][]*invocation{},
+	}
+	err = g.loadWorkflows()
+	if err == nil {
+		err = g.openJournal()
+	}
+	if err != nil {
+		ln.Close()
+		records.Close()
+		return nil, fmt.Errorf("reload the gateway's state from %s: %w", cfg.DataDir, err)
 	}
 	g.sender = api.NewSender()
-	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody)
+	g.sender.Secret = cfg.Secret
+	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody, "max_inflight", cfg.MaxInflight,
+		"workflows", len(g.workflows), "invocations", len(g.order), "auth", cfg.Token != "" && cfg.Secret != "")
 	return g, nil
 }
 
@@ -145,6 +183,9 @@ func (g *Gateway) Close() error {
 		if err := g.records.Close(); err != nil {
 			g.closeErr = fmt.Errorf("close gateway invocation records: %w", err)
 		}
+		if err := g.closeJournal(); err != nil && g.closeErr == nil {
+			g.closeErr = fmt.Errorf("close gateway invocation journal: %w", err)
+		}
 	})
 	return g.closeErr
 }
@@ -152,7 +193,9 @@ func (g *Gateway) Close() error {
 // Metrics are the gateway's metrics, served on GET /metrics.
 func (g *Gateway) Metrics() *telemetry.Metrics { return g.metrics }
 
-// registerWorker adds or refreshes a worker.
+// registerWorker adds or refreshes a worker. A worker that is new to
+// this gateway, comes back after being lost, or restarted (a new URL or
+// start time) gets the deployments placed on it again: it may have none.
 func (g *Gateway) registerWorker(r api.RegisterWorker) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -166,9 +209,13 @@ func (g *Gateway) registerWorker(r api.RegisterWorker) {
 	if w.Lost {
 		g.log.Info("lost worker is back", "worker", r.ID, "url", r.URL)
 	}
+	rejoin := !ok || w.Lost || w.URL != r.URL || !w.Started.Equal(r.Started)
 	w.RegisterWorker = r
 	w.LastSeen = time.Now()
 	w.Lost = false
+	if rejoin {
+		g.rejoinLocked(r)
+	}
 }
 
 // workerList returns the registered workers in registration order.
@@ -194,7 +241,7 @@ func (g *Gateway) liveWorkers() []api.WorkerInfo {
 }
 
 // watchWorkers declares workers lost when they miss their heartbeats and
-// fails the invocations that were running on them.
+// fails or resumes the invocations that were running on them.
 func (g *Gateway) watchWorkers(ctx context.Context) {
 	tick := time.NewTicker(g.cfg.LostAfter / 4)
 	defer tick.Stop()
@@ -214,23 +261,8 @@ func (g *Gateway) watchWorkers(ctx context.Context) {
 			g.mu.Unlock()
 			for _, w := range lost {
 				g.log.Warn("worker lost: no heartbeat", "worker", w.ID, "url", w.URL, "last_seen", w.LastSeen)
-				g.failRunningOn(w)
+				go g.workerLost(w) // a resume deploys again: keep watching meanwhile
 			}
 		}
-	}
-}
-
-// failRunningOn fails every running invocation with a function placed on w.
-func (g *Gateway) failRunningOn(w api.WorkerInfo) {
-	g.mu.Lock()
-	var affected []*invocation
-	for _, inv := range g.invs {
-		if inv.d.uses[w.ID] {
-			affected = append(affected, inv)
-		}
-	}
-	g.mu.Unlock()
-	for _, inv := range affected {
-		g.fail(inv, fmt.Errorf("worker lost: %s (%s) stopped answering heartbeats for %s", w.ID, w.URL, g.cfg.LostAfter))
 	}
 }

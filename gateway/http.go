@@ -39,7 +39,31 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/internal/reports", g.handleReport)
 	mux.HandleFunc("POST /v1/internal/relay", g.handleRelay)
 	mux.HandleFunc("POST /run", g.handleRun)
-	return mux
+	return g.authorize(mux)
+}
+
+// authorize guards the API (docs/security.md): /healthz and /metrics are
+// open (probes and scrapers; they hold no data), /v1/internal/* takes
+// only requests signed with the cluster secret (workers), artifact
+// downloads take either (workers fetch them, users check them), and
+// everything else — routes added later included — needs the API token.
+func (g *Gateway) authorize(mux http.Handler) http.Handler {
+	user := api.RequireToken(g.cfg.Token, mux)
+	peer := api.RequireSigned(g.cfg.Secret, mux)
+	either := api.RequireTokenOrSigned(g.cfg.Token, g.cfg.Secret, mux)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case r.Method == http.MethodGet && (p == "/healthz" || p == "/metrics"):
+			mux.ServeHTTP(rw, r)
+		case strings.HasPrefix(p, "/v1/internal/"):
+			peer.ServeHTTP(rw, r)
+		case strings.HasPrefix(p, "/v1/artifacts/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			either.ServeHTTP(rw, r)
+		default:
+			user.ServeHTTP(rw, r)
+		}
+	})
 }
 
 func (g *Gateway) handleHealth(rw http.ResponseWriter, r *http.Request) {
@@ -69,8 +93,8 @@ func (g *Gateway) handleRegister(rw http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) handleDeploy(rw http.ResponseWriter, r *http.Request) {
 	var req api.DeployRequest
-	if err := decodeJSON(rw, r, &req); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, err)
+	if err := g.decodeBody(rw, r, &req); err != nil {
+		api.WriteError(rw, statusOf(err), err)
 		return
 	}
 	info, err := g.deploy(r.Context(), &req)
@@ -106,12 +130,13 @@ func (g *Gateway) handleGetWorkflow(rw http.ResponseWriter, r *http.Request) {
 // and answers with the result.
 func (g *Gateway) handleInvoke(rw http.ResponseWriter, r *http.Request) {
 	var req api.InvokeRequest
-	if err := decodeJSON(rw, r, &req); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, err)
+	if err := g.decodeBody(rw, r, &req); err != nil {
+		api.WriteError(rw, statusOf(err), err)
 		return
 	}
 	inv, created, err := g.invoke(r.PathValue("name"), &req)
 	if err != nil {
+		setRetryAfter(rw, err)
 		api.WriteError(rw, statusOf(err), err)
 		return
 	}
@@ -194,9 +219,18 @@ func (g *Gateway) handleListInvocations(rw http.ResponseWriter, r *http.Request)
 	api.WriteJSON(rw, http.StatusOK, g.list(q.Get("workflow"), q.Get("status"), limit))
 }
 
-// handleLogs gathers the run records of an invocation from every worker.
+// handleLogs gathers the run records of an invocation, in all its
+// attempts, from every worker.
 func (g *Gateway) handleLogs(rw http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	ids := []string{id}
+	if inv := g.lookup(id); inv != nil {
+		inv.mu.Lock()
+		for i := 1; i <= inv.attempt; i++ {
+			ids = append(ids, id+attemptSep+strconv.Itoa(i))
+		}
+		inv.mu.Unlock()
+	}
 	workers := g.workerList()
 	var (
 		mu   sync.Mutex
@@ -205,19 +239,21 @@ func (g *Gateway) handleLogs(rw http.ResponseWriter, r *http.Request) {
 		wg   sync.WaitGroup
 	)
 	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var got []*engine.RunRecord
-			err := getJSON(r.Context(), g.client, w.URL+"/v1/runs?invocation="+url.QueryEscape(id), &got)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("worker %s: %w", w.ID, err))
-				return
-			}
-			recs = append(recs, got...)
-		}()
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var got []*engine.RunRecord
+				err := getJSON(r.Context(), g.client, w.URL+"/v1/runs?invocation="+url.QueryEscape(id), &got)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("worker %s: %w", w.ID, err))
+					return
+				}
+				recs = append(recs, got...)
+			}()
+		}
 	}
 	wg.Wait()
 	if len(errs) > 0 && len(recs) == 0 {
@@ -289,8 +325,8 @@ type runRequest struct {
 // and answers {"status": "ok", "latency": seconds, "result": ...}.
 func (g *Gateway) handleRun(rw http.ResponseWriter, r *http.Request) {
 	var req runRequest
-	if err := decodeJSON(rw, r, &req); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, err)
+	if err := g.decodeBody(rw, r, &req); err != nil {
+		api.WriteError(rw, statusOf(err), err)
 		return
 	}
 	name := req.WorkflowName
@@ -309,6 +345,7 @@ func (g *Gateway) handleRun(rw http.ResponseWriter, r *http.Request) {
 	}
 	inv, _, err := g.invoke(name, &api.InvokeRequest{RequestID: req.RequestID, Input: input})
 	if err != nil {
+		setRetryAfter(rw, err)
 		api.WriteJSON(rw, statusOf(err), map[string]string{"status": "error", "error": err.Error()})
 		return
 	}

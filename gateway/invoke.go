@@ -7,8 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,17 +24,26 @@ import (
 // invocation is the gateway's record of one invocation. Fields after mu are
 // guarded by it.
 type invocation struct {
-	d    *deployed
-	done chan struct{} // closed when the invocation ends
+	done     chan struct{} // closed when the invocation ends
+	deadline time.Time
 
-	mu      sync.Mutex
-	info    api.Invocation
-	start   time.Time
-	pending map[string]*resultKey // result keys not yet resolved
-	end     time.Time             // when it ended; zero while running
-	result  map[string]json.RawMessage
-	timer   *time.Timer
-	stored  bool // result written to disk and dropped from memory
+	mu sync.Mutex
+	// d is the deployment it runs on, and wid the ID workers know it by:
+	// its request ID, then a new one each time it resumes (see resume).
+	d       *deployed
+	wid     string
+	attempt int
+	// input and checkpoints are kept for a resume (checkpointed workflows
+	// only): the workflow's inputs, and what each completed run sent.
+	input       map[string]json.RawMessage
+	checkpoints map[api.RunID][]api.Sent
+	info        api.Invocation
+	start       time.Time
+	pending     map[string]*resultKey // result keys not yet resolved
+	end         time.Time             // when it ended; zero while running
+	result      map[string]json.RawMessage
+	timer       *time.Timer
+	stored      bool // result written to disk and dropped from memory
 }
 
 // resultKey tracks one key of the result until it has a value or all its
@@ -57,10 +66,14 @@ func (g *Gateway) invoke(name string, req *api.InvokeRequest) (*invocation, bool
 	if id == "" {
 		id = newRequestID()
 	}
+	if strings.Contains(id, "~") {
+		g.mu.Unlock()
+		return nil, false, badRequest(fmt.Errorf("request_id %q contains '~', which is kept for resumed attempts: choose another", id))
+	}
 	if inv := g.invs[id]; inv != nil {
 		g.mu.Unlock()
-		if inv.d.info.Name != name {
-			return nil, false, badRequest(fmt.Errorf("request_id %q is already used by an invocation of %s", id, inv.d.info.Name))
+		if inv.info.Workflow != name {
+			return nil, false, badRequest(fmt.Errorf("request_id %q is already used by an invocation of %s", id, inv.info.Workflow))
 		}
 		return inv, false, nil
 	}
@@ -71,27 +84,36 @@ func (g *Gateway) invoke(name string, req *api.InvokeRequest) (*invocation, bool
 			return nil, false, badRequest(fmt.Errorf("workflow %s has no input %q (inputs: %s)", name, key, strings.Join(inputNames(wf), ", ")))
 		}
 	}
+	if err := g.admitLocked(name, d); err != nil {
+		g.mu.Unlock()
+		return nil, false, err
+	}
 	now := time.Now()
+	timeout := wf.EffectiveTimeout()
 	inv := &invocation{
-		d: d, done: make(chan struct{}), start: now,
+		d: d, wid: id, done: make(chan struct{}), start: now, deadline: now.Add(timeout),
 		info:    api.Invocation{RequestID: id, Workflow: name, Status: api.StatusRunning, Submitted: now},
 		pending: map[string]*resultKey{}, result: map[string]json.RawMessage{},
+	}
+	if d.dep.Checkpoint {
+		inv.input, inv.checkpoints = req.Input, map[api.RunID][]api.Sent{}
 	}
 	for _, r := range wf.Results {
 		inv.pending[r.Name] = &resultKey{sources: len(r.Sources), skipped: map[string]bool{}}
 	}
 	g.invs[id] = inv
 	g.order = append(g.order, id)
+	g.running[name] = append(g.running[name], inv)
 	g.evictLocked()
 	g.mu.Unlock()
+	g.journalAccepted(inv)
 
-	timeout := wf.EffectiveTimeout()
 	inv.mu.Lock()
 	inv.timer = time.AfterFunc(timeout, func() {
 		g.fail(inv, fmt.Errorf("invocation timed out after %s (the workflow's timeout)", timeout))
 	})
 	inv.mu.Unlock()
-	go g.start(inv, req.Input, now.Add(timeout))
+	go g.start(inv, id, d, req.Input)
 	return inv, true, nil
 }
 
@@ -103,13 +125,13 @@ func inputNames(wf *workflow.Workflow) []string {
 	return names
 }
 
-// start sends each worker that runs a function taking a workflow input, or
-// a function without inputs, one message that starts the invocation there
-// with the inputs it needs (absent inputs are null). Inputs sent straight
-// to the result are resolved here.
-func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadline time.Time) {
-	d := inv.d
+// start sends each worker of d that runs a function taking a workflow
+// input, or a function without inputs, one message that starts attempt wid
+// of the invocation there with the inputs it needs (absent inputs are
+// null). Inputs sent straight to the result are resolved here.
+func (g *Gateway) start(inv *invocation, wid string, d *deployed, input map[string]json.RawMessage) {
 	wf := d.dep.Workflow
+	deadline := inv.deadline
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	perWorker := map[string]map[string]json.RawMessage{}
@@ -135,7 +157,7 @@ func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadl
 	}
 	var wg sync.WaitGroup
 	for w, inputs := range perWorker {
-		m := api.Message{Invocation: inv.info.RequestID, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(),
+		m := api.Message{Invocation: wid, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(),
 			From: workflow.InputFunction, Index: -1, Kind: api.KindStart}
 		var body []byte
 		if inputs != nil {
@@ -151,7 +173,7 @@ func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadl
 			defer wg.Done()
 			url := d.dep.Workers[w]
 			if err := g.sender.Send(ctx, url, &m, body); err != nil {
-				g.fail(inv, fmt.Errorf("could not start the invocation on worker %s at %s: %w", w, url, err))
+				g.sendFailed(inv, wid, w, fmt.Errorf("could not start the invocation on worker %s at %s: %w", w, url, err))
 			}
 		}()
 	}
@@ -160,15 +182,19 @@ func (g *Gateway) start(inv *invocation, input map[string]json.RawMessage, deadl
 
 // deliver sends m to the workers that run its targets, and resolves the
 // result keys among them itself. A worker that cannot be reached fails the
-// invocation.
+// invocation (see sendFailed). Messages of an earlier attempt are dropped.
 func (g *Gateway) deliver(ctx context.Context, inv *invocation, m *api.Message, data []byte) {
+	wid, d := inv.current()
+	if m.Invocation != wid {
+		return
+	}
 	byWorker := map[string][]workflow.Target{}
 	for _, t := range m.Targets {
 		if t.Function == workflow.ResultFunction {
 			g.resolve(inv, t.Input, m.From, m.Kind == api.KindSkip, data)
 			continue
 		}
-		w := inv.d.dep.Placement[t.Function]
+		w := d.dep.Placement[t.Function]
 		byWorker[w] = append(byWorker[w], t)
 	}
 	var wg sync.WaitGroup
@@ -178,9 +204,9 @@ func (g *Gateway) deliver(ctx context.Context, inv *invocation, m *api.Message, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			url := inv.d.dep.Workers[w]
+			url := d.dep.Workers[w]
 			if err := g.sender.Send(ctx, url, &part, data); err != nil {
-				g.fail(inv, fmt.Errorf("could not deliver %s's output to worker %s at %s: %w", m.From, w, url, err))
+				g.sendFailed(inv, wid, w, fmt.Errorf("could not deliver %s's output to worker %s at %s: %w", m.From, w, url, err))
 			}
 		}()
 	}
@@ -189,7 +215,7 @@ func (g *Gateway) deliver(ctx context.Context, inv *invocation, m *api.Message, 
 
 // relay delivers a message a worker handed over in master-side mode.
 func (g *Gateway) relay(m *api.Message, data []byte) error {
-	inv := g.lookup(m.Invocation)
+	inv := g.lookupAttempt(m.Invocation)
 	if inv == nil {
 		return notFound(fmt.Errorf("no invocation %q", m.Invocation))
 	}
@@ -201,9 +227,7 @@ func (g *Gateway) relay(m *api.Message, data []byte) error {
 
 // report handles a worker's report of a result value or a failure.
 func (g *Gateway) report(r *api.Report, data []byte) error {
-	g.mu.Lock()
-	inv := g.invs[r.Invocation]
-	g.mu.Unlock()
+	inv := g.lookupAttempt(r.Invocation)
 	if inv == nil {
 		return notFound(fmt.Errorf("no invocation %q", r.Invocation))
 	}
@@ -211,7 +235,16 @@ func (g *Gateway) report(r *api.Report, data []byte) error {
 	case "result":
 		g.resolve(inv, r.Key, r.From, r.Skip, data)
 	case "fail":
-		g.fail(inv, fmt.Errorf("%s", r.Error))
+		if wid, _ := inv.current(); r.Invocation != wid {
+			return nil // an earlier attempt's failure: it was given up for a resume
+		}
+		if r.Peer != "" {
+			g.sendFailed(inv, r.Invocation, r.Peer, errors.New(r.Error))
+			return nil
+		}
+		g.fail(inv, errors.New(r.Error))
+	case "checkpoint":
+		return g.keep(inv, r, data)
 	default:
 		return badRequest(fmt.Errorf("unknown report kind %q", r.Kind))
 	}
@@ -271,6 +304,7 @@ func (inv *invocation) endLocked(status, msg string) {
 	}
 	inv.result = nil
 	inv.pending = nil
+	inv.input, inv.checkpoints = nil, nil
 	if inv.timer != nil {
 		inv.timer.Stop()
 	}
@@ -284,21 +318,19 @@ func (g *Gateway) ended(inv *invocation) {
 	inv.mu.Lock()
 	info := inv.info
 	start, end := inv.start, inv.end
+	d, wid, resumed := inv.d, inv.wid, inv.attempt > 0
 	inv.mu.Unlock()
-	g.recordEnd(inv.d.info.Mode, &info, start, end)
+	g.recordEnd(d.info.Mode, &info, start, end)
 	close(inv.done)
 	if info.Status == api.StatusFailed {
+		g.log.Warn("invocation failed", "workflow", info.Workflow, "request_id", info.RequestID, "err", info.Error)
+	}
+	if info.Status == api.StatusFailed || resumed {
 		// Workers free a successful invocation by themselves once all their
 		// functions have run or been skipped; a failed one may have functions
-		// still waiting, so every worker is told to drop it.
-		g.log.Warn("invocation failed", "workflow", info.Workflow, "request_id", info.RequestID, "err", info.Error)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			for _, base := range inv.d.dep.Workers {
-				api.Post(ctx, g.client, base+"/v1/invocations/"+url.PathEscape(info.RequestID)+"/end")
-			}
-		}()
+		// still waiting, and a resumed one runs on a new placement, so every
+		// worker is told to drop it.
+		go g.endOn(d, wid, "")
 	}
 	if resultSize(info.Result) <= memoryResultMax {
 		return
@@ -353,12 +385,14 @@ func (g *Gateway) resultPath(id string) string {
 	return filepath.Join(g.cfg.DataDir, "results", hex.EncodeToString(sum[:16])+".json")
 }
 
+// storeResult writes info's result to its file, atomically: a restarted
+// gateway reads it back.
 func (g *Gateway) storeResult(info *api.Invocation) error {
 	b, err := json.Marshal(info.Result)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(g.resultPath(info.RequestID), b, 0o644)
+	return writeFileAtomic(g.resultPath(info.RequestID), b)
 }
 
 // evictLocked forgets the oldest ended invocations beyond the Keep limit.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -137,7 +138,11 @@ func (e *Engine) fetchRemote(inv *invocation, m *api.Message) {
 	defer cancel()
 	data, err := store.Take(ctx, e.remote, ref.Key)
 	if data == nil && err != nil {
-		e.fail(inv, &failure{function: m.From, err: fmt.Errorf("read output of %s from the %s store: %w", m.From, ref.Tier, err)})
+		f := &failure{function: m.From, err: fmt.Errorf("read output of %s from the %s store: %w", m.From, ref.Tier, err)}
+		if ref.Tier == "direct" && !errors.Is(err, store.ErrNotFound) {
+			f.peer = inv.dep.Placement[m.From] // the value waits on its producer's worker
+		}
+		e.fail(inv, f)
 		return
 	}
 	if err != nil {

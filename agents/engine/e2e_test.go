@@ -174,6 +174,28 @@ func TestFailuresEndTheInvocation(t *testing.T) {
 	waitFreed(t, c)
 }
 
+// TestResultOverGatewayLimitFails sends a result larger than the
+// gateway's body limit: the gateway refuses it, and the invocation fails at
+// once saying so instead of waiting for its timeout.
+func TestResultOverGatewayLimitFails(t *testing.T) {
+	wf, err := workflow.ParseNative([]byte("name: big-result\nfunctions:\n  big:\n    outputs: {out: $result}\n"), "big.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := wf.Function("big")
+	f.Runtime, f.Synthetic, f.Outputs[0].Size = "synthetic", &workflow.Synthetic{Seconds: 0.01}, 2<<20
+	c := testcluster.Start(t, testcluster.Options{Workers: 1, GatewayMaxBody: 1 << 20})
+	c.DeployWorkflow(t, &api.DeployRequest{Workflow: wf})
+	start := time.Now()
+	inv := c.Invoke(t, "big-result", nil)
+	if inv.Status != api.StatusFailed || !strings.Contains(inv.Error, `refused result "out" from big`) || !strings.Contains(inv.Error, "413") {
+		t.Fatalf("invocation = %s: %q, want failed with the gateway's 413 refusal", inv.Status, inv.Error)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("failed after %s, want at once", took)
+	}
+}
+
 func TestRequestIDIsIdempotent(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Workers: 2})
 	c.Deploy(t, "testdata/fanout.yaml", api.DeployRequest{})

@@ -222,7 +222,10 @@ var ErrUnknownWorkflow = fmt.Errorf("workflow is not deployed on this worker")
 // once and its value fetched in the background; a failed fetch fails the
 // invocation.
 func (e *Engine) Deliver(m *api.Message, data []byte) error {
-	inv, err := e.invocation(m)
+	if m.Kind == api.KindRestore {
+		return e.restore(m, data)
+	}
+	inv, err := e.invocation(m, nil)
 	if err != nil || inv == nil {
 		return err
 	}
@@ -289,8 +292,21 @@ func (e *Engine) handle(inv *invocation, m *api.Message, data []byte, via string
 	return fx
 }
 
-// invocation finds or starts the state of m's invocation; nil when it ended.
-func (e *Engine) invocation(m *api.Message) (*invocation, error) {
+// restore starts the state of a resumed invocation with the runs that
+// completed in its earlier attempt marked done.
+func (e *Engine) restore(m *api.Message, data []byte) error {
+	var done []api.RunID
+	if err := json.Unmarshal(data, &done); err != nil {
+		return fmt.Errorf("completed runs of invocation %s are not a JSON list: %w", m.Invocation, err)
+	}
+	_, err := e.invocation(m, done)
+	return err
+}
+
+// invocation finds or starts the state of m's invocation; nil when it
+// ended. A new state takes done as completed runs (see restore) before its
+// functions without inputs start.
+func (e *Engine) invocation(m *api.Message, done []api.RunID) (*invocation, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if inv := e.invs[m.Invocation]; inv != nil {
@@ -310,9 +326,10 @@ func (e *Engine) invocation(m *api.Message) (*invocation, error) {
 	inv.timer = time.AfterFunc(time.Until(inv.deadline)+5*time.Second, func() { e.End(inv.id) })
 	fx := &effects{}
 	inv.mu.Lock()
+	inv.markDone(e, done, fx)
 	inv.startZeroInput(e, fx)
 	inv.mu.Unlock()
-	if len(fx.runs) > 0 || len(fx.sends) > 0 {
+	if len(fx.runs) > 0 || len(fx.sends) > 0 || fx.done {
 		go e.apply(inv, fx)
 	}
 	return inv, nil

@@ -86,6 +86,7 @@ type attempt struct {
 	items  map[string]int    // foreach output → items posted
 	values map[string][]byte // outputs a switch needs at the end
 	held   []*send           // outputs held until the run ends (control-flow modes)
+	sent   []*send           // outputs sent as posted, kept for a checkpoint
 	bytes  int64
 	err    error
 }
@@ -141,6 +142,9 @@ func (e *Engine) execute(pr *pendingRun) {
 		fx.fail = &failure{function: f.Name, err: describeRunError(f, res.Err)}
 	} else {
 		e.completed(pr, last, fx)
+		if fx.fail == nil && inv.dep.Checkpoint {
+			e.checkpoint(pr, append(last.sent, fx.sends...))
+		}
 	}
 	inv.mu.Lock()
 	if !inv.ended {
@@ -150,6 +154,29 @@ func (e *Engine) execute(pr *pendingRun) {
 	}
 	inv.mu.Unlock()
 	e.apply(inv, fx)
+}
+
+// checkpoint reports to the gateway everything a completed run sent, so
+// that a resumed invocation need not run it again. A checkpoint that does
+// not arrive costs only that: the run is repeated on resume.
+func (e *Engine) checkpoint(pr *pendingRun, sends []*send) {
+	kept := make([]api.Sent, len(sends))
+	for i, s := range sends {
+		kept[i] = api.Sent{Kind: s.kind, Index: s.index, Count: s.count, Targets: s.targets, Data: s.data}
+	}
+	body, err := json.Marshal(kept)
+	if err != nil {
+		e.log.Error("encode checkpoint", "invocation", pr.inv.id, "function", pr.fs.f.Name, "err", err)
+		return
+	}
+	r := &api.Report{Invocation: pr.inv.id, Worker: e.cfg.Worker, Kind: "checkpoint", From: pr.fs.f.Name, Index: pr.index}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.tr.Report(ctx, r, body); err != nil {
+			e.log.Warn("checkpoint not kept; the run repeats if the invocation resumes", "invocation", pr.inv.id, "function", pr.fs.f.Name, "err", err)
+		}
+	}()
 }
 
 // prewarmer is an executor that can start an instance ahead of its first
@@ -238,6 +265,9 @@ func (e *Engine) onOutput(pr *pendingRun, at *attempt, name string, data []byte)
 		at.held = append(at.held, s)
 		at.mu.Unlock()
 		return
+	}
+	if pr.inv.dep.Checkpoint {
+		at.sent = append(at.sent, s)
 	}
 	at.mu.Unlock()
 	e.apply(pr.inv, &effects{sends: []*send{s}})
@@ -459,7 +489,11 @@ func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
 			defer cancel()
 			if err := e.tr.Send(ctx, addr, m, data); err != nil {
-				e.fail(inv, &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)})
+				f := &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)}
+				if !isRefusal(err) {
+					f.peer = w // unreachable: the gateway waits for its heartbeat verdict
+				}
+				e.fail(inv, f)
 			}
 		}()
 	}
@@ -513,10 +547,22 @@ func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := e.tr.Report(ctx, r, s.data); err != nil {
+		err := e.tr.Report(ctx, r, s.data)
+		if isRefusal(err) {
+			// The gateway is there and will not take it (too large, say):
+			// the invocation cannot end well.
+			e.fail(inv, &failure{function: s.from, err: fmt.Errorf("the gateway refused result %q from %s: %w", t.Input, s.from, err)})
+		} else if err != nil {
 			e.log.Error("report result to gateway", "invocation", inv.id, "key", t.Input, "err", err)
 		}
 	}()
+}
+
+// isRefusal reports whether err is an answer from the peer (it is up, and
+// refused), not a failure to reach it.
+func isRefusal(err error) bool {
+	var se *api.StatusError
+	return errors.As(err, &se)
 }
 
 // fail ends the invocation here and tells the gateway, which ends it on the
@@ -526,7 +572,7 @@ func (e *Engine) fail(inv *invocation, f *failure) {
 		return
 	}
 	e.End(inv.id)
-	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "fail", Function: f.function, Error: f.err.Error()}
+	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "fail", Function: f.function, Error: f.err.Error(), Peer: f.peer}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.tr.Report(ctx, r, nil); err != nil {

@@ -101,6 +101,8 @@ type send struct {
 type failure struct {
 	function string
 	err      error
+	// peer is the worker a send could not reach, when that is the failure.
+	peer string
 }
 
 // startZeroInput fires local functions that have no inputs.
@@ -109,6 +111,28 @@ func (inv *invocation) startZeroInput(e *Engine, fx *effects) {
 		if len(fs.f.Inputs) == 0 {
 			inv.tryFire(e, fs, fx)
 		}
+	}
+}
+
+// markDone takes runs that completed in an earlier attempt of a resumed
+// invocation as done: they are not run again, and what they sent arrives
+// from the gateway's checkpoint.
+func (inv *invocation) markDone(e *Engine, done []api.RunID, fx *effects) {
+	for _, r := range done {
+		fs := inv.funcs[r.Function]
+		if fs == nil || fs.resolved {
+			continue
+		}
+		if fs.f.IsMap() {
+			if _, dup := fs.items[r.Index]; dup {
+				continue
+			}
+			fs.items[r.Index] = nil // taken: an item arriving for it is dropped
+		} else if fs.fired {
+			continue
+		}
+		fs.fired = true
+		inv.runEnded(e, fs, fx)
 	}
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,7 @@ func (i *Instance) readLoop() {
 			if i.broken == nil {
 				i.broken = fmt.Errorf("connection to instance lost: %w", err)
 				if errors.Is(err, protocol.ErrTooLarge) {
-					i.broken = fmt.Errorf("the function sent an output too large for this worker: %w", err)
+					i.broken = i.tooLarge(err)
 				}
 			}
 			i.mu.Unlock()
@@ -85,6 +86,22 @@ func (i *Instance) readLoop() {
 			i.done <- d
 		}
 	}
+}
+
+// tooLarge describes a frame the instance sent over the agent's limit:
+// for an output, which one, how big, and the limit.
+func (i *Instance) tooLarge(err error) error {
+	var tl *protocol.TooLargeError
+	if !errors.As(err, &tl) {
+		return fmt.Errorf("function %s sent a frame too large for this worker: %w", i.fp.spec.Function, err)
+	}
+	var o protocol.Output
+	if tl.Type == protocol.TypeOutput && json.Unmarshal(tl.Header, &o) == nil && o.Name != "" {
+		return fmt.Errorf("function %s posted output %q of %d bytes, over this worker's limit of %d bytes on one output: %w",
+			i.fp.spec.Function, o.Name, tl.Size, tl.Limit, err)
+	}
+	return fmt.Errorf("function %s sent an output of %d bytes, over this worker's limit of %d bytes on one output: %w",
+		i.fp.spec.Function, tl.Size, tl.Limit, err)
 }
 
 // do runs call and waits for its end, its deadline or the instance's death.

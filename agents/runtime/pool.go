@@ -27,7 +27,22 @@ type PoolConfig struct {
 	StartTimeout time.Duration
 	// MaxBody bounds one frame from an instance, i.e. one output (default protocol.DefaultMaxBody).
 	MaxBody int
+	// MaxInstances caps the instances of any one function on this worker,
+	// whatever the function's own max_instances asks (0 = no cap beyond
+	// the function's).
+	MaxInstances int
+	// MaxQueue bounds the calls of one function waiting for an instance
+	// (default DefaultMaxQueue; negative = unbounded). A call that finds
+	// the queue full fails at once with ErrQueueFull.
+	MaxQueue int
 }
+
+// DefaultMaxQueue is the default PoolConfig.MaxQueue.
+const DefaultMaxQueue = 10000
+
+// ErrQueueFull is wrapped by Execute's error for a call refused because
+// MaxQueue calls of its function already wait for an instance.
+var ErrQueueFull = errors.New("queue full")
 
 // Pool keeps warm instances per function and runs calls on them.
 type Pool struct {
@@ -72,6 +87,9 @@ func NewPool(cfg PoolConfig, backend Backend, log *slog.Logger) (*Pool, error) {
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = DefaultMaxQueue
 	}
 	os.Remove(cfg.SocketPath)
 	ln, err := net.Listen("unix", cfg.SocketPath)
@@ -180,12 +198,25 @@ func (p *Pool) Execute(ctx context.Context, spec Spec, call *Call) Result {
 	return res
 }
 
-// maxInstances is spec's cap on instances.
-func maxInstances(spec Spec) int {
-	if spec.MaxInstances <= 0 {
-		return 1
+// maxInstances is the cap on instances of spec's function: its own, within
+// the pool's.
+func (p *Pool) maxInstances(spec Spec) int {
+	n := max(spec.MaxInstances, 1)
+	if p.cfg.MaxInstances > 0 {
+		n = min(n, p.cfg.MaxInstances)
 	}
-	return spec.MaxInstances
+	return n
+}
+
+// queueFullLocked returns the error for a call of fp that would wait
+// behind MaxQueue others, or nil if it may wait.
+func (p *Pool) queueFullLocked(fp *funcPool) error {
+	waiting := len(fp.waiters) + len(fp.prewaiters)
+	if p.cfg.MaxQueue < 0 || waiting < p.cfg.MaxQueue {
+		return nil
+	}
+	return fmt.Errorf("%w: function %s already has %d calls waiting for one of its %d instances, this worker's limit (--max-queue=%d): raise it or the function's max_instances, or send fewer calls at once",
+		ErrQueueFull, fp.spec.Function, waiting, fp.total, p.cfg.MaxQueue)
 }
 
 // funcPoolLocked returns the pool of spec's key, making it if needed.
@@ -199,7 +230,10 @@ func (p *Pool) funcPoolLocked(spec Spec) *funcPool {
 }
 
 func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) {
-	max := maxInstances(spec)
+	max := p.maxInstances(spec)
+	// waited is set once the call has been queued: only a new call is
+	// refused for a full queue, never one woken to try again.
+	waited := false
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -225,6 +259,11 @@ func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) 
 		if fp.prewarming > len(fp.prewaiters) {
 			// An instance is being prewarmed that no other call waits for:
 			// waiting for it is quicker than starting another.
+			if err := p.queueFullLocked(fp); err != nil && !waited {
+				p.mu.Unlock()
+				return nil, false, err
+			}
+			waited = true
 			if err := p.waitLocked(ctx, fp, &fp.prewaiters); err != nil {
 				return nil, false, err
 			}
@@ -246,6 +285,11 @@ func (p *Pool) acquire(ctx context.Context, spec Spec) (*Instance, bool, error) 
 			p.mu.Unlock()
 			return inst, true, nil
 		}
+		if err := p.queueFullLocked(fp); err != nil && !waited {
+			p.mu.Unlock()
+			return nil, false, err
+		}
+		waited = true
 		if err := p.waitLocked(ctx, fp, &fp.waiters); err != nil {
 			return nil, false, err
 		}
@@ -283,7 +327,7 @@ func (p *Pool) Prewarm(spec Spec) {
 		return
 	}
 	fp := p.funcPoolLocked(spec)
-	if len(fp.idle) > 0 || fp.starting > 0 || fp.total >= maxInstances(spec) {
+	if len(fp.idle) > 0 || fp.starting > 0 || fp.total >= p.maxInstances(spec) {
 		return
 	}
 	fp.total++

@@ -36,6 +36,11 @@ func NewDirect(local Store, base string, client *http.Client) *Direct {
 	return &Direct{local: local, base: strings.TrimSuffix(base, "/"), client: client}
 }
 
+// SetClient sets the client that reads values from other agents: one that
+// signs its requests when agents check signatures (see api.SignClient).
+// Call it before the store is used.
+func (d *Direct) SetClient(client *http.Client) { d.client = client }
+
 // Tier reports "direct".
 func (d *Direct) Tier() string { return "direct" }
 

@@ -30,7 +30,16 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/runs", w.handleRuns)
 	mux.Handle(store.DataPath, w.direct.Handler())
 	mux.Handle("GET /metrics", w.metricsHandler())
-	return mux
+	signed := api.RequireSigned(w.cfg.Secret, mux)
+	// Only the gateway and peer workers call the rest; probes and scrapers
+	// get /healthz and /metrics, which hold no data.
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && (r.URL.Path == "/healthz" || r.URL.Path == "/metrics") {
+			mux.ServeHTTP(rw, r)
+			return
+		}
+		signed.ServeHTTP(rw, r)
+	})
 }
 
 func (w *Worker) handleHealth(rw http.ResponseWriter, r *http.Request) {
@@ -161,7 +170,7 @@ func (w *Worker) handleRuns(rw http.ResponseWriter, r *http.Request) {
 
 // register announces this worker to the gateway.
 func (w *Worker) register(ctx context.Context) error {
-	body, _ := json.Marshal(api.RegisterWorker{ID: w.cfg.ID, URL: w.cfg.URL, Slots: w.cfg.Slots, MemoryMB: w.cfg.MemoryMB})
+	body, _ := json.Marshal(api.RegisterWorker{ID: w.cfg.ID, URL: w.cfg.URL, Slots: w.cfg.Slots, MemoryMB: w.cfg.MemoryMB, Started: w.started})
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.Gateway+"/v1/internal/workers", bytes.NewReader(body))

@@ -41,6 +41,13 @@ type Config struct {
 	InlineMax int
 	// MaxBody bounds one output or message body in bytes (default 256 MiB).
 	MaxBody int
+	// MaxInstances caps the instances of any one function on this worker,
+	// over the function's max_instances (0 = no cap beyond the function's).
+	MaxInstances int
+	// MaxQueue bounds the calls of one function waiting for a free
+	// instance; a call over it fails its run (default
+	// runtime.DefaultMaxQueue; negative = unbounded).
+	MaxQueue int
 	// Slots and MemoryMB tell the gateway this worker's capacity for
 	// placement (0 = unlimited).
 	Slots, MemoryMB int
@@ -64,6 +71,11 @@ type Config struct {
 	DockerHost string
 	// Observer, if set, also receives every run record (tests and benchmarks).
 	Observer engine.Recorder
+	// Secret is the cluster secret: the worker signs its requests to the
+	// gateway and its peers with it and answers only requests signed with
+	// it (all but GET /healthz and /metrics). Empty turns both off
+	// (docs/security.md).
+	Secret string
 }
 
 func (c *Config) setDefaults() {
@@ -167,6 +179,8 @@ type Worker struct {
 	direct *store.Direct
 	// closeBackend ends the pool's backend, after the pool.
 	closeBackend func()
+	// started is when New ran; the gateway sees a change as a restart.
+	started time.Time
 
 	metrics *telemetry.Metrics
 	// couch receives run records in the full profile (nil otherwise).
@@ -200,6 +214,7 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	}
 	pool, err := runtime.NewPool(runtime.PoolConfig{
 		SocketPath: filepath.Join(cfg.DataDir, "agent.sock"), KeepAlive: cfg.KeepAlive, MaxBody: cfg.MaxBody,
+		MaxInstances: cfg.MaxInstances, MaxQueue: cfg.MaxQueue,
 	}, backend, log)
 	if err != nil {
 		ln.Close()
@@ -221,10 +236,12 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 		rec.Close()
 		return nil, fmt.Errorf("worker %s data plane: %w", cfg.ID, err)
 	}
-	client := api.NewHTTPClient()
-	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, closeBackend: closeBackend, rec: rec, client: client, stores: stores, direct: direct,
+	client := api.SignClient(api.NewHTTPClient(), cfg.Secret)
+	direct.SetClient(client)
+	w := &Worker{cfg: cfg, log: log, ln: ln, pool: pool, closeBackend: closeBackend, rec: rec, client: client, stores: stores, direct: direct, started: time.Now(),
 		arts: &artifacts{dir: filepath.Join(cfg.DataDir, "artifacts"), gateway: cfg.Gateway, client: client}}
 	tr := &httpTransport{client: client, sender: api.NewSender(), gateway: cfg.Gateway}
+	tr.sender.Secret = cfg.Secret
 	w.sender = tr.sender
 	w.metrics = telemetry.NewMetrics()
 	recs := recorders{rec, metricsRecorder{w.metrics}}
@@ -242,7 +259,8 @@ func New(cfg Config, log *slog.Logger) (*Worker, error) {
 	w.engine = engine.New(engine.Config{Worker: cfg.ID, InlineMax: cfg.InlineMax, NoPrewarm: cfg.NoPrewarm}, pool, tr, stores, recs, log)
 	log.Info("worker configured", "listen", ln.Addr().String(), "url", cfg.URL, "gateway", cfg.Gateway,
 		"data_dir", cfg.DataDir, "keep_alive", cfg.KeepAlive, "inline_max", cfg.InlineMax, "runtime", cfg.Runtime,
-		"local_tier", store.TierOf(stores.Local), "remote_tier", store.TierOf(stores.Remote))
+		"max_body", cfg.MaxBody, "max_instances", cfg.MaxInstances, "max_queue", cfg.MaxQueue,
+		"local_tier", store.TierOf(stores.Local), "remote_tier", store.TierOf(stores.Remote), "signed", cfg.Secret != "")
 	return w, nil
 }
 

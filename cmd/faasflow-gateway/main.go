@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/gateway"
 	"github.com/faasflow/faasflow-go/telemetry"
 	"github.com/faasflow/faasflow-go/version"
@@ -21,8 +23,12 @@ func main() {
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:7000", "address of the HTTP API")
 	flag.StringVar(&cfg.DataDir, "data-dir", "", "directory for artifacts and results (required)")
 	flag.IntVar(&cfg.Keep, "keep", 10000, "invocations remembered before the oldest are forgotten")
-	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest request or result body in bytes")
+	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest request or result body in bytes; larger ones get 413")
+	flag.IntVar(&cfg.MaxInflight, "max-inflight", gateway.DefaultMaxInflight, "invocations of one workflow running at once; more get 429 with Retry-After (-1 = unlimited; a deploy's max_inflight overrides it)")
+	flag.DurationVar(&cfg.LostAfter, "lost-after", 3*time.Second, "a worker silent this long is lost: its invocations fail with \"worker lost\" or resume (deploy --checkpoint)")
 	couchURL := flag.String("couchdb", "", "CouchDB URL (http://[user:password@]host:port); when set, invocation records also go to its \"results\" database")
+	tokenFile := flag.String("token-file", "", "file holding the API token users must send (Authorization: Bearer); mode 0600. Without it the public API is open")
+	secretFile := flag.String("secret-file", "", "file holding the cluster secret shared with the workers, which sign their requests with it; mode 0600. Without it /v1/internal/* is open")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()
 
@@ -32,6 +38,13 @@ func main() {
 		os.Exit(2)
 	}
 	log.Info("starting faasflow-gateway", "version", version.Version)
+	if err := readSecrets(&cfg, *tokenFile, *secretFile); err != nil {
+		log.Error("cannot start gateway", "err", err)
+		os.Exit(2)
+	}
+	if cfg.Token == "" || cfg.Secret == "" {
+		log.Warn("authentication is off: anyone who reaches the gateway can use it; give --token-file and --secret-file (docs/security.md)")
+	}
 	if err := run(cfg, *couchURL, log); err != nil {
 		log.Error("gateway failed", "err", err)
 		os.Exit(1)
@@ -65,6 +78,23 @@ func run(cfg gateway.Config, couchURL string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return g.Run(ctx)
+}
+
+// readSecrets reads the API token and the cluster secret from their files
+// (secrets never go on the command line, where ps shows them).
+func readSecrets(cfg *gateway.Config, tokenFile, secretFile string) error {
+	var err error
+	if tokenFile != "" {
+		if cfg.Token, err = api.ReadSecretFile(tokenFile); err != nil {
+			return fmt.Errorf("--token-file: %w", err)
+		}
+	}
+	if secretFile != "" {
+		if cfg.Secret, err = api.ReadSecretFile(secretFile); err != nil {
+			return fmt.Errorf("--secret-file: %w", err)
+		}
+	}
+	return nil
 }
 
 func newLogger(level string) (*slog.Logger, error) {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/faasflow/faasflow-go/agents/worker"
+	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/version"
 )
 
@@ -26,6 +27,8 @@ func main() {
 	flag.DurationVar(&cfg.KeepAlive, "keep-alive", 0, "how long idle instances stay warm (default 10m)")
 	flag.IntVar(&cfg.InlineMax, "inline-max", 0, "largest value sent inline, in bytes (default 16384)")
 	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest output or message in bytes")
+	flag.IntVar(&cfg.MaxInstances, "max-instances", 0, "most instances of any one function on this worker, over its max_instances (0 = the function's own)")
+	flag.IntVar(&cfg.MaxQueue, "max-queue", 0, "most calls of one function waiting for an instance; more fail their run (0 = 10000, -1 = unbounded)")
 	flag.IntVar(&cfg.Slots, "slots", 0, "function instances this worker runs at once, for grouping placement (0 = unlimited)")
 	flag.IntVar(&cfg.MemoryMB, "memory", 0, "memory for functions in MiB, for grouping placement (0 = unlimited)")
 	flag.StringVar(&cfg.Python, "python", "", "interpreter for Python functions (default $FAASFLOW_PYTHON, else /usr/bin/python3, else python3 on PATH)")
@@ -40,6 +43,7 @@ func main() {
 	flag.BoolVar(&cfg.NoPrewarm, "no-prewarm", false, "do not start instances of a function's consumers on this worker when it fires")
 	flag.StringVar(&cfg.Runtime, "runtime", worker.RuntimeProcess, "how function instances run: process (child processes) or docker (containers)")
 	flag.StringVar(&cfg.DockerHost, "docker-host", "", "Docker daemon address for --runtime docker (default $DOCKER_HOST, else the default socket)")
+	secretFile := flag.String("secret-file", "", "file holding the cluster secret shared with the gateway and peers: requests are signed with it and only signed ones are answered; mode 0600. Without it the agent's API is open")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
 	flag.Parse()
 	if *kafka != "" {
@@ -53,6 +57,15 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 	log.Info("starting faasflow-worker", "version", version.Version)
+	if *secretFile != "" {
+		var err error
+		if cfg.Secret, err = api.ReadSecretFile(*secretFile); err != nil {
+			log.Error("cannot start worker", "err", fmt.Errorf("--secret-file: %w", err))
+			os.Exit(2)
+		}
+	} else {
+		log.Warn("authentication is off: anyone who reaches this agent can use it; give --secret-file (docs/security.md)")
+	}
 	w, err := worker.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start worker", "err", err)

@@ -59,13 +59,15 @@ type cli struct {
 	t    *testing.T
 	bin  string
 	home string
+	env  []string // more environment, after the defaults
 }
 
 // run runs the CLI and returns its stdout, stderr and exit code.
 func (c *cli) run(args ...string) (string, string, int) {
 	cmd := exec.Command(filepath.Join(c.bin, "faasflow"), args...)
 	cmd.Env = append(os.Environ(), "FAASFLOW_HOME="+c.home)
-	cmd.Env = append(cmd.Env, "FAASFLOW_GATEWAY=")
+	cmd.Env = append(cmd.Env, "FAASFLOW_GATEWAY=", "FAASFLOW_TOKEN=")
+	cmd.Env = append(cmd.Env, c.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -107,6 +109,7 @@ func TestCLIClusterWordcount(t *testing.T) {
 	if len(state.Alive()) != 4 {
 		t.Fatalf("%d cluster processes alive after up, want 4", len(state.Alive()))
 	}
+	checkClusterAuth(t, c, state)
 
 	c.mustRun("deploy", "../../benchmarks/wordcount")
 	out := c.mustRun("invoke", "wordcount", "--input", `{"seed": 3}`)

@@ -73,7 +73,8 @@ func cmdCluster(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("cluster up: gateway %s, %d workers, %s data profile (state in %s)\n", s.Gateway, *workers, data.Profile, dir)
+		fmt.Printf("cluster up: gateway %s, %d workers, %s data profile (state in %s; API token in %s)\n",
+			s.Gateway, *workers, data.Profile, dir, filepath.Join(dir, cluster.TokenFile))
 		return nil
 	case "down":
 		if err := cluster.Down(dir, 10*time.Second); err != nil {

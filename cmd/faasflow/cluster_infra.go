@@ -172,6 +172,9 @@ func (o *infraOptions) inventoryVars() map[string]any {
 		"couchdb_archive":            os.Getenv("FAASFLOW_COUCHDB_ARCHIVE"),
 		"faasflow_profile":           o.profile,
 		"faasflow_runtime":           o.runtime,
+		// The cluster secret and API token (made by the faasflow role on
+		// its first run, docs/security.md).
+		"faasflow_auth_dir": filepath.Join(infraDir(o.provider), "auth"),
 	}
 	if o.provider == "docker" {
 		// Containers share this machine's cores and memory.
@@ -218,8 +221,8 @@ func infraUp(ctx context.Context, o *infraOptions) error {
 			return err
 		}
 	}
-	fmt.Printf("cluster up: %s provider, gateway %s (inventory %s) in %.0fs\n",
-		o.provider, cluster.NewConfig(o.provider, outs).Gateway, inventory, time.Since(total).Seconds())
+	fmt.Printf("cluster up: %s provider, gateway %s (inventory %s; API token in %s, also in /etc/faasflow/token on the gateway node) in %.0fs\n",
+		o.provider, cluster.NewConfig(o.provider, outs).Gateway, inventory, filepath.Join(dir, "auth", "token"), time.Since(total).Seconds())
 	return nil
 }
 
@@ -389,6 +392,9 @@ func cmdClusterCheck(ctx context.Context, args []string) error {
 	}
 	c, err := cluster.LoadConfig(*config)
 	if err != nil {
+		return err
+	}
+	if c.Token, err = apiToken(); err != nil {
 		return err
 	}
 	if !cluster.PrintChecks(os.Stdout, cluster.Check(ctx, c, *bundle)) {

@@ -43,6 +43,8 @@ Usage:
 Environment:
   FAASFLOW_HOME     state directory of the local cluster (default ~/.faasflow)
   FAASFLOW_GATEWAY  gateway URL (default: the local cluster's, else http://127.0.0.1:7000)
+  FAASFLOW_TOKEN    the gateway's API token (default: read from $FAASFLOW_HOME/token, which
+                    cluster up writes, else /etc/faasflow/token on a provisioned gateway node)
 `
 
 func main() {
@@ -147,4 +149,36 @@ func gatewayURL(flagValue string) string {
 	return "http://127.0.0.1:7000"
 }
 
-func newClient(flagValue string) *api.Client { return api.NewClient(gatewayURL(flagValue)) }
+// newClient returns a client of the gateway (see gatewayURL) that sends
+// the API token (see apiToken).
+func newClient(flagValue string) *api.Client {
+	c := api.NewClient(gatewayURL(flagValue))
+	token, err := apiToken()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "faasflow: warning: %v; calling the gateway without a token\n", err)
+	}
+	c.Token = token
+	return c
+}
+
+// tokenPaths are where the API token is looked for when FAASFLOW_TOKEN is
+// not set: the local cluster's state directory, then where Ansible puts it
+// on a provisioned gateway node.
+func tokenPaths() []string {
+	return []string{filepath.Join(stateDir(), cluster.TokenFile), "/etc/faasflow/token"}
+}
+
+// apiToken picks the gateway's API token: $FAASFLOW_TOKEN, else the first
+// token file that exists (tokenPaths); "" when there is none.
+func apiToken() (string, error) {
+	if t := os.Getenv("FAASFLOW_TOKEN"); t != "" {
+		return strings.TrimSpace(t), nil
+	}
+	for _, p := range tokenPaths() {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		return api.ReadSecretFile(p)
+	}
+	return "", nil
+}

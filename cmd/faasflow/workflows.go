@@ -49,6 +49,7 @@ func resultKeys(wf *workflow.Workflow) []string {
 func cmdDeploy(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
 	mode := fs.String("mode", "dataflow", "execution mode: dataflow, workersp or mastersp")
+	checkpoint := fs.Bool("checkpoint", false, "keep completed runs' outputs so an invocation that loses a worker resumes on the others")
 	place := fs.String("placement", "round-robin", "placement: round-robin, grouping, static, single")
 	bind := fs.String("bind", "", "bindings file giving code to functions the workflow file has none for (DataFlower templates)")
 	explain := fs.Bool("explain", false, "print the placement: functions per worker, edges between workers and their bytes")
@@ -74,7 +75,7 @@ func cmdDeploy(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	req := &api.DeployRequest{Workflow: wf, Placement: *place, Mode: *mode}
+	req := &api.DeployRequest{Workflow: wf, Placement: *place, Mode: *mode, Checkpoint: *checkpoint}
 	if req.Table, err = parseTable(*table, *place); err != nil {
 		return err
 	}
@@ -84,7 +85,12 @@ func cmdDeploy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("deployed %s (%d functions, mode %s, placement %s) in %.1fs\n", info.Name, info.Functions, info.Mode, info.Strategy, time.Since(t0).Seconds())
+	checkpoints := ""
+	if info.Checkpoint {
+		checkpoints = ", checkpoints on"
+	}
+	fmt.Printf("deployed %s (%d functions, mode %s, placement %s%s) in %.1fs\n", info.Name, info.Functions, info.Mode, info.Strategy,
+		checkpoints, time.Since(t0).Seconds())
 	if *explain {
 		fmt.Print(info.Explain.String())
 		return nil

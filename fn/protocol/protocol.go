@@ -180,6 +180,23 @@ func NewConn(rw io.ReadWriteCloser, maxBody int) *Conn {
 // Write when a header is over MaxHeader or a frame over 4 GiB.
 var ErrTooLarge = errors.New("frame too large")
 
+// TooLargeError is Read's error for a frame whose body is over the reader's
+// limit. It wraps ErrTooLarge.
+type TooLargeError struct {
+	Type  byte
+	Size  int // the body's declared size in bytes
+	Limit int // the reader's limit in bytes
+	// Header is the frame's JSON header when it had already arrived with
+	// the fixed fields, else nil (Read never reads further for it).
+	Header []byte
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%v: body of %d bytes is over the limit of %d", ErrTooLarge, e.Size, e.Limit)
+}
+
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
+
 // Read returns the next frame. It returns io.EOF only when the stream ends
 // between frames; a stream that ends inside a frame gives
 // io.ErrUnexpectedEOF. After an error the stream is out of step and the
@@ -200,17 +217,28 @@ func (c *Conn) Read() (*Frame, error) {
 	}
 	bodyLen := int(n - 5 - h)
 	if bodyLen > c.maxBody {
-		return nil, fmt.Errorf("%w: body of %d bytes is over the limit of %d", ErrTooLarge, bodyLen, c.maxBody)
+		e := &TooLargeError{Type: typ, Size: bodyLen, Limit: c.maxBody}
+		// Name the frame by its header when it came with the fixed fields;
+		// never read more of a refused frame for it.
+		if c.r.Buffered() >= int(h) {
+			if hdr, err := c.r.Peek(int(h)); err == nil {
+				e.Header = append([]byte(nil), hdr...)
+			}
+		}
+		return nil, e
 	}
 	f := &Frame{Type: typ, Header: make([]byte, h)}
 	if err := c.readRest(f.Header); err != nil {
 		return nil, err
 	}
 	if bodyLen > 0 {
-		f.Body = make([]byte, bodyLen)
-		if err := c.readRest(f.Body); err != nil {
+		// ReadN grows the body as it arrives: a peer announcing a body up
+		// to the limit and sending little makes this reserve little.
+		body, err := ReadN(c.r, bodyLen)
+		if err != nil {
 			return nil, err
 		}
+		f.Body = body
 	}
 	return f, nil
 }

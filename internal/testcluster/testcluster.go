@@ -29,10 +29,14 @@ type Cluster struct {
 	Gateway *gateway.Gateway
 	Workers []*worker.Worker
 	Client  *api.Client
-	dir     string
-	cancel  context.CancelFunc
-	stops   []context.CancelFunc // one per worker
-	wg      sync.WaitGroup
+	// Token and Secret are the cluster's API token and secret:
+	// authentication is always on, as in every real cluster (Client
+	// sends the token).
+	Token, Secret string
+	dir           string
+	cancel        context.CancelFunc
+	stops         []context.CancelFunc // one per worker
+	wg            sync.WaitGroup
 }
 
 // Options tune a test cluster.
@@ -53,6 +57,8 @@ type Options struct {
 	Runtime, DockerHost string
 	// NoPrewarm turns off pre-warming consumers' instances.
 	NoPrewarm bool
+	// GatewayMaxBody is the gateway's body limit (default its own).
+	GatewayMaxBody int
 }
 
 // Start brings a cluster up and stops it when the test ends.
@@ -73,11 +79,18 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cluster{dir: dir, cancel: cancel}
 	tb.Cleanup(c.stop)
+	if c.Token, err = api.NewSecret(); err != nil {
+		tb.Fatal(err)
+	}
+	if c.Secret, err = api.NewSecret(); err != nil {
+		tb.Fatal(err)
+	}
 
 	if opt.LostAfter <= 0 {
 		opt.LostAfter = 10 * time.Second
 	}
-	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw"), LostAfter: opt.LostAfter}, log)
+	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw"), LostAfter: opt.LostAfter, MaxBody: opt.GatewayMaxBody,
+		Token: c.Token, Secret: c.Secret}, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -97,6 +110,7 @@ func Start(tb testing.TB, opt Options) *Cluster {
 			ID:              workerID(i), Listen: "127.0.0.1:0", Gateway: gw.URL(),
 			DataDir: filepath.Join(dir, workerID(i)), KeepAlive: opt.KeepAlive, Observer: opt.Observer,
 			Runtime: opt.Runtime, DockerHost: opt.DockerHost, NoPrewarm: opt.NoPrewarm,
+			Secret: c.Secret,
 		}, log)
 		if err != nil {
 			tb.Fatal(err)
@@ -107,6 +121,7 @@ func Start(tb testing.TB, opt Options) *Cluster {
 		c.run(func() error { return w.Run(wctx) })
 	}
 	c.Client = api.NewClient(gw.URL())
+	c.Client.Token = c.Token
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		n, err := c.Client.Health(ctx)

@@ -22,7 +22,8 @@ export ANSIBLE_CONFIG="$ROOT/ansible/ansible.cfg"
 gateway="$(awk '/^gateway:/ {print $2}' "$DIR/cluster.yaml")"
 remote=/var/lib/faasflow/experiment
 stamp="$(date +%Y%m%d-%H%M%S)"
-ans() { ansible -i "$INV" gateway "$@"; }
+# As root: the faasflow CLI there reads the API token from /etc/faasflow/token (mode 0600).
+ans() { ansible -i "$INV" gateway --become "$@"; }
 ans -m ansible.builtin.file -a "path=$remote/workflows state=directory mode=0755" >/dev/null
 names=()
 for f in "${files[@]}"; do

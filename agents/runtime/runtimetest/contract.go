@@ -569,6 +569,11 @@ func (c *contract) testOutputTooLarge(t *testing.T, p *runtime.Pool) {
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "too large") || !strings.Contains(res.Err.Error(), "--max-body") {
 		t.Fatalf("Err = %v, want one saying the output is too large and how to allow it", res.Err)
 	}
+	for _, want := range []string{"function noop", "limit of 4096 bytes"} {
+		if !strings.Contains(res.Err.Error(), want) {
+			t.Errorf("Err = %v, want it to name %q", res.Err, want)
+		}
+	}
 	if res := Execute(t, p, spec, NewJob("noop", "in", []byte("small"))); res.Err != nil {
 		t.Fatalf("next run: %v", res.Err)
 	}
