@@ -218,6 +218,7 @@ func TestInvokeErrors(t *testing.T) {
 	}{
 		{name: "unknown workflow", workflow: "nope", req: &api.InvokeRequest{}, wantErr: `404 Not Found: workflow "nope" is not deployed`},
 		{name: "unknown input", workflow: "two", req: &api.InvokeRequest{Input: map[string]json.RawMessage{"y": json.RawMessage(`1`)}}, wantErr: `has no input "y" (inputs: x)`},
+		{name: "request ID with ~", workflow: "two", req: &api.InvokeRequest{RequestID: "a~r1"}, wantErr: `400 Bad Request: request_id "a~r1" contains '~'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
