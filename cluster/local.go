@@ -36,6 +36,8 @@ type LocalConfig struct {
 	WorkerPort  int
 	// KeepAlive is passed to workers (0 = their default).
 	KeepAlive time.Duration
+	// Keep is how many invocations the gateway remembers (0 = its default).
+	Keep int
 	// Data is the data profile and the services it uses.
 	Data DataConfig
 	// Runtime is how workers run function instances: "process" (default)
@@ -195,6 +197,9 @@ func Up(ctx context.Context, cfg LocalConfig) (*State, error) {
 	gwArgs := []string{"--listen", gwAddr, "--data-dir", filepath.Join(dataDir, "gateway"), "--token-file", tokenPath, "--secret-file", secretPath}
 	if cfg.Data.Profile == "full" && cfg.Data.CouchDB != "" {
 		gwArgs = append(gwArgs, "--couchdb", cfg.Data.CouchDB)
+	}
+	if cfg.Keep > 0 {
+		gwArgs = append(gwArgs, "--keep", strconv.Itoa(cfg.Keep))
 	}
 	if err := start("gateway", gwBin, gwArgs...); err != nil {
 		return fail(err)

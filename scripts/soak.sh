@@ -38,7 +38,11 @@ SIZE_SCALE=${SIZE_SCALE:-0.01}
 RSS_MAX_GROWTH=${RSS_MAX_GROWTH:-25}
 GROWTH_SLACK=${GROWTH_SLACK:-20}
 CALL_TIMEOUT=${CALL_TIMEOUT:-120}
-V1_DIR=${V1_DIR:-/work/shared/reference/faasflow/faasflow-v1/workflows}
+V1_DIR=${V1_DIR:-$(cd .. && pwd)/shared/reference/faasflow/faasflow-v1/workflows}
+# The gateway remembers KEEP invocations (its default is 10,000): a small
+# number fills within the warm-up, so growth after it is a leak, not the
+# remembered set filling up.
+KEEP=${KEEP:-1000}
 bin=$PWD/bin
 
 seconds_of() { # 30m, 90s, 1h, 45 → seconds
@@ -95,7 +99,7 @@ ff() { timeout "$CALL_TIMEOUT" "$bin/faasflow" "$@"; }
 
 echo "==> cluster up ($WORKERS workers, home $FAASFLOW_HOME)"
 base=$((17000 + RANDOM % 20000))
-ff cluster up --workers "$WORKERS" --gateway-port "$base" --worker-port "$((base + 1))"
+ff cluster up --workers "$WORKERS" --gateway-port "$base" --worker-port "$((base + 1))" --keep "$KEEP"
 
 # name pid url, one line per process, from the cluster's state file.
 procs=$(python3 -c '

@@ -26,6 +26,7 @@ func cmdCluster(ctx context.Context, args []string) error {
 	gwPort := fs.Int("gateway-port", 7000, "gateway port (local provider)")
 	wkPort := fs.Int("worker-port", 8000, "first worker port (local provider)")
 	keepAlive := fs.Duration("keep-alive", 0, "how long idle function instances stay warm (default 10m)")
+	keep := fs.Int("keep", 0, "invocations the gateway remembers before forgetting the oldest (default 10000)")
 	binDir := fs.String("bin", "", "directory with faasflow-gateway and faasflow-worker (default: beside this program)")
 	rt := fs.String("runtime", "process", "how workers run function instances: process or docker (the daemon at $DOCKER_HOST)")
 	var data cluster.DataConfig
@@ -67,7 +68,7 @@ func cmdCluster(ctx context.Context, args []string) error {
 			return err
 		}
 		s, err := cluster.Up(ctx, cluster.LocalConfig{
-			StateDir: dir, BinDir: *binDir, Workers: *workers, GatewayPort: *gwPort, WorkerPort: *wkPort, KeepAlive: *keepAlive,
+			StateDir: dir, BinDir: *binDir, Workers: *workers, GatewayPort: *gwPort, WorkerPort: *wkPort, KeepAlive: *keepAlive, Keep: *keep,
 			Data: data, Runtime: *rt,
 		})
 		if err != nil {
