@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -155,29 +156,48 @@ func (g *Gateway) start(inv *invocation, wid string, d *deployed, input map[stri
 			perWorker[w][in.Name] = value
 		}
 	}
-	var wg sync.WaitGroup
+	msgs := map[string]outgoing{}
 	for w, inputs := range perWorker {
-		m := api.Message{Invocation: wid, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(),
-			From: workflow.InputFunction, Index: -1, Kind: api.KindStart}
-		var body []byte
+		o := outgoing{m: api.Message{Invocation: wid, Workflow: wf.Name, DeadlineMS: deadline.UnixMilli(),
+			From: workflow.InputFunction, Index: -1, Kind: api.KindStart}}
 		if inputs != nil {
-			m.Kind = api.KindInputs
+			o.m.Kind = api.KindInputs
 			var err error
-			if body, err = json.Marshal(inputs); err != nil {
+			if o.body, err = json.Marshal(inputs); err != nil {
 				g.fail(inv, fmt.Errorf("encode the inputs: %w", err))
 				return
 			}
 		}
+		msgs[w] = o
+	}
+	g.sendEach(ctx, inv, wid, d, msgs, "start the invocation")
+}
+
+// outgoing is a message with its value.
+type outgoing struct {
+	m    api.Message
+	body []byte
+}
+
+// sendEach sends each worker of d its message, at once, and reports
+// whether all arrived; a failed send goes to sendFailed, its error saying
+// what could not be done ("start the invocation").
+func (g *Gateway) sendEach(ctx context.Context, inv *invocation, wid string, d *deployed, msgs map[string]outgoing, what string) bool {
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	for w, o := range msgs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			url := d.dep.Workers[w]
-			if err := g.sender.Send(ctx, url, &m, body); err != nil {
-				g.sendFailed(inv, wid, w, fmt.Errorf("could not start the invocation on worker %s at %s: %w", w, url, err))
+			if err := g.sender.Send(ctx, url, &o.m, o.body); err != nil {
+				g.sendFailed(inv, wid, w, fmt.Errorf("could not %s on worker %s at %s: %w", what, w, url, err))
+				failed.Store(true)
 			}
 		}()
 	}
 	wg.Wait()
+	return !failed.Load()
 }
 
 // deliver sends m to the workers that run its targets, and resolves the

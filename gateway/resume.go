@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
@@ -187,24 +186,13 @@ func (g *Gateway) resume(inv *invocation, nd *deployed, lost string) {
 	}
 	// Every worker learns what is done before anything else of the attempt
 	// can reach it.
-	var wg sync.WaitGroup
-	var failed atomic.Bool
+	msgs := map[string]outgoing{}
 	for w, ids := range done {
 		body, _ := json.Marshal(ids)
-		m := api.Message{Invocation: wid, Workflow: nd.info.Name, DeadlineMS: inv.deadline.UnixMilli(),
-			From: "$restore", Index: -1, Kind: api.KindRestore}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			url := nd.dep.Workers[w]
-			if err := g.sender.Send(ctx, url, &m, body); err != nil {
-				g.sendFailed(inv, wid, w, fmt.Errorf("could not resume the invocation on worker %s at %s: %w", w, url, err))
-				failed.Store(true)
-			}
-		}()
+		msgs[w] = outgoing{m: api.Message{Invocation: wid, Workflow: nd.info.Name, DeadlineMS: inv.deadline.UnixMilli(),
+			From: "$restore", Index: -1, Kind: api.KindRestore}, body: body}
 	}
-	wg.Wait()
-	if failed.Load() {
+	if !g.sendEach(ctx, inv, wid, nd, msgs, "resume the invocation") {
 		return
 	}
 	g.start(inv, wid, nd, input)
