@@ -425,6 +425,9 @@ func (e *Engine) apply(inv *invocation, fx *effects) {
 			}
 		}
 		if fx.done {
+			inv.mu.Lock()
+			inv.completed = true
+			inv.mu.Unlock()
 			e.End(inv.id)
 		}
 	}
@@ -541,19 +544,31 @@ func targetWorkers(dep *deployment, targets []workflow.Target) (workers int, res
 	return len(seen), results
 }
 
-// report sends a result value (or skip) to the gateway.
+// reportTries is how many times a result report is sent before the
+// invocation is failed for it.
+const reportTries = 3
+
+// report sends a result value (or skip) to the gateway. A result the
+// gateway refuses (too large, say), or that cannot reach it after a few
+// tries, fails the invocation: it could not end well, and waiting for its
+// timeout helps no one.
 func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
 	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "result", From: s.from, Key: t.Input, Skip: s.kind == api.KindSkip}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err := e.tr.Report(ctx, r, s.data)
-		if isRefusal(err) {
-			// The gateway is there and will not take it (too large, say):
-			// the invocation cannot end well.
-			e.fail(inv, &failure{function: s.from, err: fmt.Errorf("the gateway refused result %q from %s: %w", t.Input, s.from, err)})
-		} else if err != nil {
-			e.log.Error("report result to gateway", "invocation", inv.id, "key", t.Input, "err", err)
+		var err error
+		for try := 1; try <= reportTries; try++ {
+			if err = e.tr.Report(ctx, r, s.data); err == nil || isRefusal(err) || ctx.Err() != nil {
+				break
+			}
+			// A gateway refusing a large body may close the connection
+			// before its answer is read: try again to read the answer.
+			e.log.Warn("report result to gateway; trying again", "invocation", inv.id, "key", t.Input, "try", try, "err", err)
+			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		}
+		if err != nil {
+			e.fail(inv, &failure{function: s.from, err: fmt.Errorf("could not hand result %q from %s to the gateway: %w", t.Input, s.from, err)})
 		}
 	}()
 }
@@ -566,10 +581,15 @@ func isRefusal(err error) bool {
 }
 
 // fail ends the invocation here and tells the gateway, which ends it on the
-// other workers.
+// other workers. An invocation that already ended here because all its
+// local functions had run still reports: a send or report of theirs may
+// fail after that.
 func (e *Engine) fail(inv *invocation, f *failure) {
-	if isEnded(inv) {
-		return
+	inv.mu.Lock()
+	ended, completed := inv.ended, inv.completed
+	inv.mu.Unlock()
+	if ended && !completed {
+		return // failed or dropped already: the gateway knows
 	}
 	e.End(inv.id)
 	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "fail", Function: f.function, Error: f.err.Error(), Peer: f.peer}
