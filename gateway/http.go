@@ -79,8 +79,8 @@ func (g *Gateway) handleWorkers(rw http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) handleRegister(rw http.ResponseWriter, r *http.Request) {
 	var req api.RegisterWorker
-	if err := decodeJSON(rw, r, &req); err != nil {
-		api.WriteError(rw, http.StatusBadRequest, err)
+	if err := g.decodeBody(rw, r, &req); err != nil {
+		api.WriteError(rw, statusOf(err), err)
 		return
 	}
 	if req.ID == "" || !strings.HasPrefix(req.URL, "http") {
@@ -364,15 +364,6 @@ func (g *Gateway) handleRun(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.WriteJSON(rw, http.StatusOK, map[string]any{"status": "ok", "latency": info.Latency, "result": info.Result})
-}
-
-func decodeJSON(rw http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 64<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode request body: %w", err)
-	}
-	return nil
 }
 
 func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
