@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/telemetry"
 )
@@ -47,6 +48,11 @@ type Config struct {
 	// ended invocation (FaaSFlow writes them to CouchDB's "results"
 	// database). The caller owns it: close it after Run returns.
 	Sink InvocationSink
+	// Checkpoints holds the values of checkpointed runs (deploy
+	// --checkpoint) until their invocation ends: the remote store of the
+	// full profile (CouchDB), or, when nil, the gateway's memory. Either
+	// way they are off the workers that may be lost. The caller owns it.
+	Checkpoints store.Store
 	// Metrics are observed as invocations end and served on GET /metrics;
 	// when nil, New makes a set of its own.
 	Metrics *telemetry.Metrics
@@ -87,6 +93,10 @@ type Gateway struct {
 	ln     net.Listener
 	client *http.Client
 	sender *api.Sender
+	// checkpoints is Config.Checkpoints, or a memory store of the
+	// gateway's own (ownCheckpoints: closed with it).
+	checkpoints    store.Store
+	ownCheckpoints bool
 
 	metrics   *telemetry.Metrics
 	records   *telemetry.JSONLSink // <data dir>/invocations.jsonl
@@ -151,6 +161,11 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		return nil, fmt.Errorf("reload the gateway's state from %s: %w", cfg.DataDir, err)
 	}
 	g.sender = api.NewSender()
+	g.checkpoints = cfg.Checkpoints
+	if g.checkpoints == nil {
+		g.checkpoints = store.NewMemory()
+		g.ownCheckpoints = true
+	}
 	g.sender.Secret = cfg.Secret
 	g.log.Info("gateway configured", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "keep", cfg.Keep, "max_body", cfg.MaxBody, "max_inflight", cfg.MaxInflight,
 		"workflows", len(g.workflows), "invocations", len(g.order), "auth", cfg.Token != "" && cfg.Secret != "")
@@ -180,6 +195,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.sender.Close()
+		if g.ownCheckpoints {
+			g.checkpoints.Close()
+		}
 		if err := g.records.Close(); err != nil {
 			g.closeErr = fmt.Errorf("close gateway invocation records: %w", err)
 		}

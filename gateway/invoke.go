@@ -37,7 +37,7 @@ type invocation struct {
 	// input and checkpoints are kept for a resume (checkpointed workflows
 	// only): the workflow's inputs, and what each completed run sent.
 	input       map[string]json.RawMessage
-	checkpoints map[api.RunID][]api.Sent
+	checkpoints map[api.RunID][]keptSend
 	info        api.Invocation
 	start       time.Time
 	pending     map[string]*resultKey // result keys not yet resolved
@@ -97,7 +97,7 @@ func (g *Gateway) invoke(name string, req *api.InvokeRequest) (*invocation, bool
 		pending: map[string]*resultKey{}, result: map[string]json.RawMessage{},
 	}
 	if d.dep.Checkpoint {
-		inv.input, inv.checkpoints = req.Input, map[api.RunID][]api.Sent{}
+		inv.input, inv.checkpoints = req.Input, map[api.RunID][]keptSend{}
 	}
 	for _, r := range wf.Results {
 		inv.pending[r.Name] = &resultKey{sources: len(r.Sources), skipped: map[string]bool{}}
@@ -344,6 +344,9 @@ func (g *Gateway) ended(inv *invocation) {
 	close(inv.done)
 	if info.Status == api.StatusFailed {
 		g.log.Warn("invocation failed", "workflow", info.Workflow, "request_id", info.RequestID, "err", info.Error)
+	}
+	if d.dep.Checkpoint {
+		go g.dropCheckpoints(info.RequestID)
 	}
 	if info.Status == api.StatusFailed || resumed {
 		// Workers free a successful invocation by themselves once all their

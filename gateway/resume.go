@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
 )
 
@@ -24,6 +26,10 @@ import (
 // (they are not run again), then gets the workflow's inputs and the
 // messages the completed runs sent, kept from their checkpoint reports.
 // Messages and reports of the earlier attempt are dropped.
+
+// CheckpointsDB is the CouchDB database of checkpointed values when the
+// gateway has one (the full profile).
+const CheckpointsDB = "faasflow_checkpoints"
 
 // attemptSep separates a request ID from its attempt number in the ID a
 // resumed invocation has on workers. Request IDs may not contain it.
@@ -49,18 +55,53 @@ func (g *Gateway) lookupAttempt(wid string) *invocation {
 	return g.lookup(id)
 }
 
-// keep stores a checkpoint report: what run (r.From, r.Index) sent.
+// keptSend is a message of a checkpointed run, its value in the
+// checkpoint store under key ("" for none).
+type keptSend struct {
+	api.Sent
+	key string
+}
+
+// keep stores a checkpoint report: what run (r.From, r.Index) sent, the
+// values in the checkpoint store. A checkpoint that cannot be kept only
+// means the run repeats if the invocation resumes.
 func (g *Gateway) keep(inv *invocation, r *api.Report, data []byte) error {
 	var sent []api.Sent
 	if err := json.Unmarshal(data, &sent); err != nil {
 		return badRequest(fmt.Errorf("checkpoint of %s: %w", r.From, err))
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kept := make([]keptSend, len(sent))
+	for i, s := range sent {
+		kept[i].Sent = s
+		kept[i].Data = nil
+		if len(s.Data) == 0 {
+			continue
+		}
+		key, err := g.checkpoints.Put(ctx, inv.info.RequestID, 1, bytes.NewReader(s.Data))
+		if err != nil {
+			g.log.Warn("checkpoint not kept; the run repeats if the invocation resumes", "invocation", r.Invocation, "function", r.From, "err", err)
+			return nil
+		}
+		kept[i].key = key
+	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if inv.checkpoints != nil && r.Invocation == inv.wid {
-		inv.checkpoints[api.RunID{Function: r.From, Index: r.Index}] = sent
+		inv.checkpoints[api.RunID{Function: r.From, Index: r.Index}] = kept
 	}
 	return nil
+}
+
+// dropCheckpoints deletes the checkpointed values of an invocation that
+// ended.
+func (g *Gateway) dropCheckpoints(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.checkpoints.DropInvocation(ctx, id); err != nil {
+		g.log.Warn("drop checkpointed values", "request_id", id, "err", err)
+	}
 }
 
 // sendFailed handles a message to worker peer that could not be sent in
@@ -198,9 +239,17 @@ func (g *Gateway) resume(inv *invocation, nd *deployed, lost string) {
 	g.start(inv, wid, nd, input)
 	for r, sent := range runs {
 		for _, s := range sent {
+			var data []byte
+			if s.key != "" {
+				var err error
+				if data, err = store.ReadAll(ctx, g.checkpoints, s.key); err != nil {
+					g.fail(inv, fmt.Errorf("resume: read the checkpointed output of %s: %w", r.Function, err))
+					return
+				}
+			}
 			m := api.Message{Invocation: wid, Workflow: nd.info.Name, DeadlineMS: inv.deadline.UnixMilli(),
 				From: r.Function, Kind: s.Kind, Index: s.Index, Count: s.Count, Targets: s.Targets}
-			g.deliver(ctx, inv, &m, s.Data)
+			g.deliver(ctx, inv, &m, data)
 		}
 	}
 }

@@ -28,15 +28,24 @@ func TestWorkerLostResumeOrFail(t *testing.T) {
 		name         string
 		checkpoint   bool
 		whileNapping bool
+		// full runs the full profile: values through Redis and Kafka, and
+		// checkpointed values in CouchDB (a checkpoint it failed to keep
+		// would make a completed run repeat).
+		full bool
 	}{
-		{"checkpoint/while nap runs", true, true},
-		{"checkpoint/before nap's input", true, false},
-		{"no checkpoint/while nap runs", false, true},
-		{"no checkpoint/before nap's input", false, false},
+		{"checkpoint/while nap runs", true, true, false},
+		{"checkpoint/before nap's input", true, false, false},
+		{"checkpoint/full profile/while nap runs", true, true, true},
+		{"no checkpoint/while nap runs", false, true, false},
+		{"no checkpoint/before nap's input", false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &runLog{}
-			c := testcluster.Start(t, testcluster.Options{Workers: 3, LostAfter: 3 * time.Second, Observer: log})
+			opt := testcluster.Options{Workers: 3, LostAfter: 3 * time.Second, Observer: log}
+			if tc.full {
+				opt.Data = testcluster.FullProfile(t)
+			}
+			c := testcluster.Start(t, opt)
 			c.Deploy(t, "testdata/resume.yaml", api.DeployRequest{Placement: "static", Table: resumeTable, Checkpoint: tc.checkpoint})
 			ctx := context.Background()
 			seconds := "20"

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/gateway"
 	"github.com/faasflow/faasflow-go/telemetry"
@@ -26,7 +27,7 @@ func main() {
 	flag.IntVar(&cfg.MaxBody, "max-body", 256<<20, "largest request or result body in bytes; larger ones get 413")
 	flag.IntVar(&cfg.MaxInflight, "max-inflight", gateway.DefaultMaxInflight, "invocations of one workflow running at once; more get 429 with Retry-After (-1 = unlimited; a deploy's max_inflight overrides it)")
 	flag.DurationVar(&cfg.LostAfter, "lost-after", 3*time.Second, "a worker silent this long is lost: its invocations fail with \"worker lost\" or resume (deploy --checkpoint)")
-	couchURL := flag.String("couchdb", "", "CouchDB URL (http://[user:password@]host:port); when set, invocation records also go to its \"results\" database")
+	couchURL := flag.String("couchdb", "", "CouchDB URL (http://[user:password@]host:port); when set, invocation records also go to its \"results\" database, and checkpointed values (deploy --checkpoint) wait in its \""+gateway.CheckpointsDB+"\" database")
 	tokenFile := flag.String("token-file", "", "file holding the API token users must send (Authorization: Bearer); mode 0600. Without it the public API is open")
 	secretFile := flag.String("secret-file", "", "file holding the cluster secret shared with the workers, which sign their requests with it; mode 0600. Without it /v1/internal/* is open")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
@@ -70,6 +71,13 @@ func run(cfg gateway.Config, couchURL string, log *slog.Logger) error {
 			return err
 		}
 		cfg.Sink = sink
+		// Checkpointed values wait in the remote store, off the workers.
+		checkpoints, err := store.NewCouchDB(store.CouchDBConfig{URL: couchURL, DB: gateway.CheckpointsDB})
+		if err != nil {
+			return fmt.Errorf("--couchdb: %w", err)
+		}
+		defer checkpoints.Close()
+		cfg.Checkpoints = checkpoints
 	}
 	g, err := gateway.New(cfg, log)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/agents/engine"
+	"github.com/faasflow/faasflow-go/agents/store"
 	"github.com/faasflow/faasflow-go/agents/worker"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/build"
@@ -89,8 +90,18 @@ func Start(tb testing.TB, opt Options) *Cluster {
 	if opt.LostAfter <= 0 {
 		opt.LostAfter = 10 * time.Second
 	}
-	gw, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw"), LostAfter: opt.LostAfter, MaxBody: opt.GatewayMaxBody,
-		Token: c.Token, Secret: c.Secret}, log)
+	gcfg := gateway.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "gw"), LostAfter: opt.LostAfter, MaxBody: opt.GatewayMaxBody,
+		Token: c.Token, Secret: c.Secret}
+	if opt.Data.CouchDBURL != "" {
+		// As faasflow-gateway --couchdb: checkpointed values in CouchDB.
+		cp, err := store.NewCouchDB(store.CouchDBConfig{URL: opt.Data.CouchDBURL, DB: gateway.CheckpointsDB})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { cp.Close() })
+		gcfg.Checkpoints = cp
+	}
+	gw, err := gateway.New(gcfg, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
