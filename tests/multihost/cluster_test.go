@@ -56,6 +56,7 @@ type cluster struct {
 	gwURL   string
 	api     *api.Client // its connections start in the gateway's namespace
 	gateway *netns.Proc
+	gwArgs  []string // to start it again
 	workers []*netns.Proc
 
 	token, tokenFile, secretFile string // empty without authentication
@@ -129,11 +130,8 @@ func startCluster(t *testing.T, opt clusterOptions) *cluster {
 	c.api = &api.Client{Base: c.gwURL, HTTP: c.withToken(n.HTTPClient("gw", 30*time.Second))}
 
 	gwArgs := append([]string{"--listen", gwAddr, "--data-dir", filepath.Join(data, "gateway")}, opt.GatewayArgs...)
-	gwArgs = append(gwArgs, c.authGatewayArgs()...)
-	c.gateway, err = n.Start("gw", "gateway", nil, filepath.Join(bin, "faasflow-gateway"), gwArgs...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c.gwArgs = append(gwArgs, c.authGatewayArgs()...)
+	c.startGateway("gateway")
 	for i := range opt.Workers {
 		h := n.Host(workerHost(i))
 		args := append([]string{
@@ -155,6 +153,16 @@ func startCluster(t *testing.T, opt clusterOptions) *cluster {
 
 // waitWorkers waits until n workers are registered and not lost, failing
 // early if a process exits.
+// startGateway starts the gateway process, its log named name.
+func (c *cluster) startGateway(name string) {
+	c.t.Helper()
+	var err error
+	c.gateway, err = c.net.Start("gw", name, nil, filepath.Join(c.bin, "faasflow-gateway"), c.gwArgs...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 func (c *cluster) waitWorkers(n int, limit time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(limit)

@@ -3,6 +3,7 @@
 package multihost_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -229,4 +230,49 @@ func TestMultihostBadLinks(t *testing.T) {
 	t.Logf("RESULT bad links: %d invocations each, all right; wordcount p50 %.1f ms on clean links, %.1f ms with %s on each worker's egress (%s): +%.1f ms",
 		n, p50(clean), p50(bad), imp, how, p50(bad)-p50(clean))
 	t.Logf("latencies (ms): clean %.1f, bad %.1f", clean, bad)
+}
+
+// TestMultihostGatewayKilled SIGKILLs the gateway after a wordcount
+// invocation and starts it again on the same data directory: the deployed
+// workflow and the finished invocation, result included, are still there,
+// the workers re-register by their heartbeats, and the workflow runs.
+func TestMultihostGatewayKilled(t *testing.T) {
+	c := startCluster(t, clusterOptions{})
+	abs, err := filepath.Abs(wordcountFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.deploy(abs, "--placement", "round-robin")
+	before := c.invokeCLI("wordcount", `{"seed": 3}`, time.Minute)
+	if before.Status != api.StatusSucceeded {
+		t.Fatalf("wordcount before the kill: %s: %s", before.Status, before.Error)
+	}
+	if err := c.gateway.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	c.startGateway("gateway-restarted")
+	c.waitWorkers(3, 30*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wfs, err := c.api.Workflows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wfs) != 1 || wfs[0].Name != "wordcount" {
+		t.Fatalf("workflows after the restart: %+v, want wordcount", wfs)
+	}
+	got, err := c.status(before.RequestID)
+	if err != nil {
+		t.Fatalf("invocation %s after the restart: %v", before.RequestID, err)
+	}
+	if got.Status != api.StatusSucceeded {
+		t.Fatalf("invocation after the restart: %s: %s", got.Status, got.Error)
+	}
+	testcluster.CheckWordcount(t, got, 3, "result kept across a gateway kill")
+	after := c.invokeCLI("wordcount", `{"seed": 4}`, time.Minute)
+	if after.Status != api.StatusSucceeded {
+		t.Fatalf("wordcount after the restart: %s: %s", after.Status, after.Error)
+	}
+	testcluster.CheckWordcount(t, after, 4, "wordcount after a gateway kill")
 }
