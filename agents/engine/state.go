@@ -131,10 +131,12 @@ func (inv *invocation) markDone(e *Engine, done []api.RunID, fx *effects) {
 				continue
 			}
 			fs.items[r.Index] = nil // taken: an item arriving for it is dropped
-		} else if fs.fired {
-			continue
+		} else {
+			if fs.fired {
+				continue
+			}
+			fs.fired = true
 		}
-		fs.fired = true
 		inv.runEnded(e, fs, fx)
 	}
 }
