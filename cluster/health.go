@@ -72,7 +72,7 @@ func Check(ctx context.Context, c *Config, bundle string) []CheckResult {
 	}
 	for _, w := range c.Workers {
 		run("worker "+w.ID, w.URL, func(ctx context.Context) (string, error) {
-			if err := httpOK(ctx, w.URL+"/healthz"); err != nil {
+			if err := getJSON(ctx, w.URL+"/healthz", nil); err != nil {
 				return "", err
 			}
 			info, ok := registered[w.ID]
@@ -174,23 +174,8 @@ func distinct(m map[string]string) map[string]bool {
 	return out
 }
 
-func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return nil
-}
-
+// getJSON GETs url and decodes its 200 answer into v (nil: only checks
+// that the answer is 200).
 func getJSON(ctx context.Context, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -203,6 +188,10 @@ func getJSON(ctx context.Context, url string, v any) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if v == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
