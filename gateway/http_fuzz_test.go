@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/internal/apitest"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -67,32 +68,6 @@ func newFuzzGateway(tb testing.TB, cfg Config, withWorker bool) *Gateway {
 		g.registerWorker(api.RegisterWorker{ID: "w0", URL: fuzzWorkerStub(tb)})
 	}
 	return g
-}
-
-// serve sends r to h and returns the recorded answer.
-func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-// checkAnswer fails on a 5xx, and on an error answer that is not a JSON
-// api.Error naming the problem.
-func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	if rec.Code >= 500 {
-		t.Fatalf("%s: %d %s, want no server error for a client's input", what, rec.Code, rec.Body)
-	}
-	if rec.Code < 400 {
-		return
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-		t.Fatalf("%s: %d with Content-Type %q, want a JSON error", what, rec.Code, ct)
-	}
-	var e api.Error
-	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || strings.TrimSpace(e.Error) == "" {
-		t.Fatalf("%s: %d with body %q, want {\"error\": \"...\"} naming the problem", what, rec.Code, rec.Body)
-	}
 }
 
 // gatewayState is what a refused request must leave alone.
@@ -179,8 +154,8 @@ func FuzzGatewayDeploy(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := g.fuzzState()
-		rec := serve(h, httptest.NewRequest(http.MethodPost, "/v1/workflows", bytes.NewReader(body)))
-		checkAnswer(t, "POST /v1/workflows", rec)
+		rec := apitest.Serve(h, httptest.NewRequest(http.MethodPost, "/v1/workflows", bytes.NewReader(body)))
+		apitest.CheckAnswer(t, "POST /v1/workflows", rec)
 		if rec.Code != http.StatusOK {
 			if after := g.fuzzState(); !sameState(before, after) {
 				t.Fatalf("refused deploy (%d %s) changed the gateway: %+v → %+v", rec.Code, rec.Body, before, after)
@@ -191,7 +166,7 @@ func FuzzGatewayDeploy(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &info); err != nil {
 			t.Fatalf("deploy answered 200 with %q: %v", rec.Body, err)
 		}
-		got := serve(h, httptest.NewRequest(http.MethodGet, "/v1/workflows/"+url.PathEscape(info.Name), nil))
+		got := apitest.Serve(h, httptest.NewRequest(http.MethodGet, "/v1/workflows/"+url.PathEscape(info.Name), nil))
 		if got.Code != http.StatusOK {
 			t.Fatalf("workflow %q deployed, but GET answers %d %s", info.Name, got.Code, got.Body)
 		}
@@ -226,14 +201,14 @@ func FuzzGatewayInvoke(f *testing.F) {
 		r.URL.Path = "/v1/workflows/" + name + "/invocations"
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		rec := serve(h, r.WithContext(ctx))
+		rec := apitest.Serve(h, r.WithContext(ctx))
 		if ctx.Err() != nil {
 			t.Fatalf("invoke of a workflow that times out after 50ms did not answer in 5s")
 		}
 		if rec.Code/100 == 3 || rec.Code == http.StatusNotFound && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			return // the mux's own answer to a path that is not an invocation's
 		}
-		checkAnswer(t, "POST invocations", rec)
+		apitest.CheckAnswer(t, "POST invocations", rec)
 		if rec.Code >= 400 {
 			if after := g.fuzzState(); !sameState(before, after) {
 				t.Fatalf("refused invocation (%d %s) changed the gateway: %+v → %+v", rec.Code, rec.Body, before, after)
@@ -275,7 +250,7 @@ func FuzzGatewayRun(f *testing.F) {
 		before := g.fuzzState()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		rec := serve(h, httptest.NewRequest(http.MethodPost, "/run", bytes.NewReader(body)).WithContext(ctx))
+		rec := apitest.Serve(h, httptest.NewRequest(http.MethodPost, "/run", bytes.NewReader(body)).WithContext(ctx))
 		if ctx.Err() != nil {
 			t.Fatalf("/run of a workflow that times out after 50ms did not answer in 5s")
 		}
@@ -374,11 +349,11 @@ func FuzzGatewayInternal(f *testing.F) {
 		r.Header[name] = []string{header} // as sent, not canonicalised or checked
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		rec := serve(h, r.WithContext(ctx))
+		rec := apitest.Serve(h, r.WithContext(ctx))
 		if ctx.Err() != nil {
 			t.Fatalf("%s did not answer in 10s", path)
 		}
-		checkAnswer(t, "POST "+path, rec)
+		apitest.CheckAnswer(t, "POST "+path, rec)
 		if len(body) > maxBody && rec.Code != http.StatusRequestEntityTooLarge && rec.Code != http.StatusBadRequest {
 			t.Fatalf("%s took a body of %d bytes over the limit of %d: %d %s", path, len(body), maxBody, rec.Code, rec.Body)
 		}
@@ -412,8 +387,8 @@ func FuzzGatewayRegister(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := g.fuzzState()
-		rec := serve(h, httptest.NewRequest(http.MethodPost, "/v1/internal/workers", bytes.NewReader(body)))
-		checkAnswer(t, "POST /v1/internal/workers", rec)
+		rec := apitest.Serve(h, httptest.NewRequest(http.MethodPost, "/v1/internal/workers", bytes.NewReader(body)))
+		apitest.CheckAnswer(t, "POST /v1/internal/workers", rec)
 		after := g.fuzzState()
 		if rec.Code >= 400 {
 			if !sameState(before, after) {
@@ -457,11 +432,11 @@ func FuzzGatewayArtifacts(f *testing.F) {
 		dir := filepath.Join(g.cfg.DataDir, "artifacts")
 		before, _ := os.ReadDir(dir)
 		path := "/v1/artifacts/" + url.PathEscape(name)
-		rec := serve(h, httptest.NewRequest(http.MethodPut, path, bytes.NewReader(body)))
+		rec := apitest.Serve(h, httptest.NewRequest(http.MethodPut, path, bytes.NewReader(body)))
 		if rec.Code/100 == 3 || rec.Code == http.StatusNotFound && name == "" || rec.Code == http.StatusMethodNotAllowed {
 			return // the mux's answer to a path that is not an artifact's ("", "..")
 		}
-		checkAnswer(t, "PUT "+path, rec)
+		apitest.CheckAnswer(t, "PUT "+path, rec)
 		after, _ := os.ReadDir(dir)
 		valid := name == sum(body) && len(body) <= maxBody
 		if valid != (rec.Code == http.StatusNoContent) {
@@ -477,7 +452,7 @@ func FuzzGatewayArtifacts(f *testing.F) {
 				t.Fatalf("refused PUT %s changed the artifacts: %d files → %d", path, len(before), len(after))
 			}
 		}
-		get := serve(h, httptest.NewRequest(http.MethodGet, path, nil))
+		get := apitest.Serve(h, httptest.NewRequest(http.MethodGet, path, nil))
 		if get.Code >= 500 {
 			t.Fatalf("GET %s: %d %s", path, get.Code, get.Body)
 		}
@@ -532,14 +507,14 @@ func FuzzGatewayQuery(f *testing.F) {
 			panic(fmt.Sprintf("GET %s?%s hangs:\n%s", r.URL.Path, query, buf[:runtime.Stack(buf, true)]))
 		})
 		defer watchdog.Stop()
-		rec := serve(h, r.WithContext(ctx))
+		rec := apitest.Serve(h, r.WithContext(ctx))
 		if ctx.Err() != nil {
 			t.Fatalf("GET %s?%s did not answer in 5s (every invocation here has ended)", r.URL.Path, query)
 		}
 		if rec.Code/100 == 3 || rec.Code == http.StatusNotFound && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			return // the mux's own answer to a path it does not route
 		}
-		checkAnswer(t, "GET "+r.URL.String(), rec)
+		apitest.CheckAnswer(t, "GET "+r.URL.String(), rec)
 		if r.URL.Path != "/v1/invocations" || rec.Code != http.StatusOK {
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/api"
 	"github.com/faasflow/faasflow-go/fn/protocol"
+	"github.com/faasflow/faasflow-go/internal/apitest"
 	"github.com/faasflow/faasflow-go/workflow"
 )
 
@@ -48,28 +49,6 @@ func newFuzzWorker(tb testing.TB, maxBody int) *Worker {
 		w.rec.Close()
 	})
 	return w
-}
-
-func serveWorker(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return rec
-}
-
-// checkWorkerAnswer fails on a 5xx, and on an error answer that is not a
-// JSON api.Error naming the problem.
-func checkWorkerAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	if rec.Code >= 500 {
-		t.Fatalf("%s: %d %s, want no server error for a peer's input", what, rec.Code, rec.Body)
-	}
-	if rec.Code < 400 {
-		return
-	}
-	var e api.Error
-	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || strings.TrimSpace(e.Error) == "" {
-		t.Fatalf("%s: %d with body %q, want {\"error\": \"...\"} naming the problem", what, rec.Code, rec.Body)
-	}
 }
 
 func fuzzDeployment(tb testing.TB, src string, placement map[string]string, edits ...func(*workflow.Workflow)) []byte {
@@ -120,14 +99,14 @@ func FuzzWorkerDeploy(f *testing.F) {
 		r.URL.Path = "/v1/workflows/" + name
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		rec := serveWorker(h, r.WithContext(ctx))
+		rec := apitest.Serve(h, r.WithContext(ctx))
 		if ctx.Err() != nil {
 			t.Fatalf("PUT %s did not answer in 10s", r.URL.Path)
 		}
 		if rec.Code/100 == 3 || rec.Code == http.StatusNotFound && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			return // the mux's answer to a path that is not a workflow's
 		}
-		checkWorkerAnswer(t, "PUT "+r.URL.Path, rec)
+		apitest.CheckAnswer(t, "PUT "+r.URL.Path, rec)
 		if rec.Code == http.StatusOK {
 			var d api.Deployment
 			if json.Unmarshal(body, &d) != nil || d.Workflow == nil || d.Workflow.Name != name {
@@ -170,11 +149,11 @@ func FuzzWorkerQuery(f *testing.F) {
 		op := ops[int(which)%len(ops)]
 		r := httptest.NewRequest(op.method, "/", nil)
 		r.URL.Path, r.URL.RawQuery = op.path, query
-		rec := serveWorker(h, r)
+		rec := apitest.Serve(h, r)
 		if rec.Code/100 == 3 || rec.Code == http.StatusNotFound && !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			return
 		}
-		checkWorkerAnswer(t, op.method+" "+r.URL.String(), rec)
+		apitest.CheckAnswer(t, op.method+" "+r.URL.String(), rec)
 		if op.path == "/v1/runs" && rec.Code == http.StatusOK {
 			var recs []*engine.RunRecord
 			if err := json.Unmarshal(rec.Body.Bytes(), &recs); err != nil {
@@ -188,7 +167,7 @@ func FuzzWorkerQuery(f *testing.F) {
 			}
 		}
 		// The records of inv-a are still found.
-		got := serveWorker(h, httptest.NewRequest(http.MethodGet, "/v1/runs?invocation=inv-a", nil))
+		got := apitest.Serve(h, httptest.NewRequest(http.MethodGet, "/v1/runs?invocation=inv-a", nil))
 		var recs []*engine.RunRecord
 		if json.Unmarshal(got.Body.Bytes(), &recs); got.Code != http.StatusOK || len(recs) != 2 {
 			t.Fatalf("after %s %s?%s, inv-a's records: %d %s", op.method, op.path, query, got.Code, got.Body)
