@@ -51,6 +51,14 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return e.Status + ": " + e.Message }
 
+// Refused reports whether err is a server's error answer (a *StatusError):
+// the server is up and said no, as opposed to a server that could not be
+// reached.
+func Refused(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se)
+}
+
 // ResponseError reads an error response into a *StatusError.
 func ResponseError(resp *http.Response) error {
 	var e Error

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -110,8 +109,7 @@ func (g *Gateway) dropCheckpoints(id string) {
 // with err if it still runs the same attempt after twice that, so a
 // worker that dies mid-run ends as "worker lost" whoever noticed first.
 func (g *Gateway) sendFailed(inv *invocation, wid, peer string, err error) {
-	var se *api.StatusError
-	if errors.As(err, &se) {
+	if api.Refused(err) {
 		g.fail(inv, err) // the worker answered: it is there, and refused
 		return
 	}

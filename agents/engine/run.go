@@ -425,9 +425,6 @@ func (e *Engine) apply(inv *invocation, fx *effects) {
 			}
 		}
 		if fx.done {
-			inv.mu.Lock()
-			inv.completed = true
-			inv.mu.Unlock()
 			e.End(inv.id)
 		}
 	}
@@ -493,7 +490,7 @@ func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message 
 			defer cancel()
 			if err := e.tr.Send(ctx, addr, m, data); err != nil {
 				f := &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)}
-				if !isRefusal(err) {
+				if !api.Refused(err) {
 					f.peer = w // unreachable: the gateway waits for its heartbeat verdict
 				}
 				e.fail(inv, f)
@@ -559,7 +556,7 @@ func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
 		defer cancel()
 		var err error
 		for try := 1; try <= reportTries; try++ {
-			if err = e.tr.Report(ctx, r, s.data); err == nil || isRefusal(err) || ctx.Err() != nil {
+			if err = e.tr.Report(ctx, r, s.data); err == nil || api.Refused(err) || ctx.Err() != nil {
 				break
 			}
 			// A gateway refusing a large body may close the connection
@@ -573,20 +570,14 @@ func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
 	}()
 }
 
-// isRefusal reports whether err is an answer from the peer (it is up, and
-// refused), not a failure to reach it.
-func isRefusal(err error) bool {
-	var se *api.StatusError
-	return errors.As(err, &se)
-}
-
 // fail ends the invocation here and tells the gateway, which ends it on the
 // other workers. An invocation that already ended here because all its
 // local functions had run still reports: a send or report of theirs may
 // fail after that.
 func (e *Engine) fail(inv *invocation, f *failure) {
 	inv.mu.Lock()
-	ended, completed := inv.ended, inv.completed
+	// Ended with every local function run or skipped: its part completed.
+	ended, completed := inv.ended, inv.unresolved == 0
 	inv.mu.Unlock()
 	if ended && !completed {
 		return // failed or dropped already: the gateway knows

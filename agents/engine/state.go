@@ -23,11 +23,8 @@ type invocation struct {
 	// store, which then needs cleaning when the invocation ends.
 	putRemote atomic.Bool
 
-	mu    sync.Mutex
-	ended bool
-	// completed is set when it ended here because every local function
-	// had run or been skipped.
-	completed  bool
+	mu         sync.Mutex
+	ended      bool
 	funcs      map[string]*fnState // local functions only
 	unresolved int
 	cancel     chan struct{} // closed when the invocation ends here
