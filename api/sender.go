@@ -67,6 +67,26 @@ func NewSender() *Sender {
 // the worker has taken it (or ctx ends). A worker that refuses the message
 // gives a *StatusError.
 func (s *Sender) Send(ctx context.Context, baseURL string, m *Message, data []byte) error {
+	done := make(chan error, 1)
+	s.Post(baseURL, m, data, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Post hands m with its value to the stream to the worker at baseURL and
+// returns at once; done is called once, with nil when the worker took the
+// message, a *StatusError when it refused it, or the error that kept it
+// from arriving. done runs on the sender's goroutine and must not block.
+//
+// Messages posted while the stream is busy leave together, in one write,
+// and their acks come back together: a burst costs a few system calls and
+// wake-ups instead of several per message. Messages to one worker leave in
+// the order they were posted.
+func (s *Sender) Post(baseURL string, m *Message, data []byte, done func(error)) {
 	s.mu.Lock()
 	p := s.peers[baseURL]
 	if p == nil {
@@ -74,15 +94,13 @@ func (s *Sender) Send(ctx context.Context, baseURL string, m *Message, data []by
 		s.peers[baseURL] = p
 	}
 	s.mu.Unlock()
-	done, err := p.send(ctx, m, data)
-	if err != nil {
-		return err
-	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	p.mu.Lock()
+	p.queue = append(p.queue, &outgoing{m: m, data: data, done: done})
+	idle := !p.writing
+	p.writing = true
+	p.mu.Unlock()
+	if idle {
+		go p.drain()
 	}
 }
 
@@ -99,14 +117,24 @@ func (s *Sender) Close() {
 	}
 }
 
-// streamPeer is the sending side of the stream to one worker.
+// outgoing is a posted message.
+type outgoing struct {
+	m    *Message
+	data []byte
+	done func(error)
+}
+
+// streamPeer is the sending side of the stream to one worker. One drain
+// goroutine at a time writes its queue.
 type streamPeer struct {
 	s       *Sender
 	baseURL string
 
-	mu  sync.Mutex
-	st  *stream // nil until opened, and after it broke
-	seq uint64
+	mu      sync.Mutex
+	queue   []*outgoing // posted, not yet written
+	writing bool        // a drain goroutine runs
+	st      *stream     // nil until opened, and after it broke
+	seq     uint64      // the drain goroutine's own
 }
 
 // stream is one open connection and the acks it still owes.
@@ -114,64 +142,94 @@ type stream struct {
 	conn *protocol.Conn
 
 	mu      sync.Mutex
-	pending map[uint64]chan error
+	pending map[uint64]*outgoing
 	err     error // set once broken
 }
 
-// send writes m on the peer's stream, opening it when needed. A write that
-// fails on a stream opened earlier (the worker restarted, say) is tried
-// once more on a new stream: receivers drop duplicate messages. Writers do
-// not hold the peer's lock while writing, so a burst's frames can leave in
-// one write (see protocol.Conn.Write).
-func (p *streamPeer) send(ctx context.Context, m *Message, data []byte) (<-chan error, error) {
-	lastErr := fmt.Errorf("send to %s: its message stream kept breaking", p.baseURL)
-	for attempt := 0; attempt < 3; attempt++ {
-		done := make(chan error, 1) // a broken stream fails the last one
+// drain writes what is queued until the queue is empty.
+func (p *streamPeer) drain() {
+	for {
 		p.mu.Lock()
-		fresh := false
-		if p.st == nil {
-			st, err := p.open(ctx)
-			if err != nil {
-				p.mu.Unlock()
-				return nil, err
-			}
-			p.st, fresh = st, true
-		}
-		st := p.st
-		p.seq++
-		seq := p.seq
-		if !st.expect(seq, done) { // it broke since: open another
-			p.st = nil
+		batch := p.queue
+		p.queue = nil
+		if len(batch) == 0 {
+			p.writing = false
 			p.mu.Unlock()
-			continue
+			return
 		}
 		p.mu.Unlock()
-		err := st.conn.Write(frameMessage, streamMessage{Seq: seq, Message: m}, data)
-		if err == nil {
-			return done, nil
+		p.write(batch)
+	}
+}
+
+// write sends a batch on the peer's stream, opening it when needed. A
+// write that fails on a stream opened earlier (the worker restarted, say)
+// is tried once more on a new stream: receivers drop duplicate messages.
+func (p *streamPeer) write(batch []*outgoing) {
+	for attempt := 0; ; attempt++ {
+		p.mu.Lock()
+		st, fresh := p.st, false
+		p.mu.Unlock()
+		if st == nil {
+			var err error
+			if st, err = p.open(); err != nil {
+				fail(batch, err)
+				return
+			}
+			fresh = true
+			p.mu.Lock()
+			p.st = st
+			p.mu.Unlock()
 		}
-		lastErr = fmt.Errorf("send to %s: %w", p.baseURL, err)
-		st.close(lastErr)
+		first := p.seq + 1
+		p.seq += uint64(len(batch))
+		err := st.expect(first, batch)
+		if err == nil {
+			for i, o := range batch {
+				if err = st.conn.WriteLater(frameMessage, streamMessage{Seq: first + uint64(i), Message: o.m}, o.data); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				if err = st.conn.Flush(); err == nil {
+					return
+				}
+			}
+			err = fmt.Errorf("send to %s: %w", p.baseURL, err)
+			// Take back what the broken stream has not failed yet.
+			batch = st.abandon(first, len(batch))
+			st.close(err)
+			if len(batch) == 0 {
+				return
+			}
+		}
 		p.mu.Lock()
 		if p.st == st {
 			p.st = nil
 		}
 		p.mu.Unlock()
-		if fresh {
-			return nil, lastErr
+		if fresh || attempt == 2 {
+			fail(batch, fmt.Errorf("send to %s: its message stream kept breaking: %w", p.baseURL, err))
+			return
 		}
 	}
-	return nil, lastErr
+}
+
+// fail tells each message of batch that it did not arrive.
+func fail(batch []*outgoing, err error) {
+	for _, o := range batch {
+		o.done(err)
+	}
 }
 
 // open dials the worker and upgrades the connection to a message stream.
-func (p *streamPeer) open(ctx context.Context) (*stream, error) {
+func (p *streamPeer) open() (*stream, error) {
 	u, err := url.Parse(p.baseURL)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("worker address %q is not an http://host:port URL", p.baseURL)
 	}
 	d := net.Dialer{Timeout: p.s.DialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", u.Host)
+	nc, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
 	}
@@ -197,20 +255,38 @@ func (p *streamPeer) open(ctx context.Context) (*stream, error) {
 		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
 	}
 	nc.SetDeadline(time.Time{})
-	st := &stream{conn: protocol.NewConn(bufferedConn{nc, br}, 0), pending: map[uint64]chan error{}}
+	st := &stream{conn: protocol.NewConn(bufferedConn{nc, br}, 0), pending: map[uint64]*outgoing{}}
 	go st.readAcks(p.baseURL)
 	return st, nil
 }
 
-// expect registers done for the ack of seq; false when the stream broke.
-func (st *stream) expect(seq uint64, done chan error) bool {
+// expect registers batch for the acks of seqs first, first+1, ...; it
+// returns the stream's error when it broke.
+func (st *stream) expect(first uint64, batch []*outgoing) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.err != nil {
-		return false
+		return st.err
 	}
-	st.pending[seq] = done
-	return true
+	for i, o := range batch {
+		st.pending[first+uint64(i)] = o
+	}
+	return nil
+}
+
+// abandon unregisters the n messages from seq first on and returns those
+// still waiting for their ack.
+func (st *stream) abandon(first uint64, n int) []*outgoing {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var left []*outgoing
+	for seq := first; seq < first+uint64(n); seq++ {
+		if o := st.pending[seq]; o != nil {
+			left = append(left, o)
+			delete(st.pending, seq)
+		}
+	}
+	return left
 }
 
 // readAcks hands each ack to its waiting sender until the stream ends.
@@ -231,11 +307,11 @@ func (st *stream) readAcks(baseURL string) {
 			ackErr = &StatusError{Code: a.Code, Status: fmt.Sprintf("%d %s", a.Code, http.StatusText(a.Code)), Message: a.Error}
 		}
 		st.mu.Lock()
-		done := st.pending[a.Seq]
+		o := st.pending[a.Seq]
 		delete(st.pending, a.Seq)
 		st.mu.Unlock()
-		if done != nil {
-			done <- ackErr
+		if o != nil {
+			o.done(ackErr)
 		}
 	}
 }
@@ -243,15 +319,17 @@ func (st *stream) readAcks(baseURL string) {
 // close breaks the stream: every unacknowledged message fails with err.
 func (st *stream) close(err error) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if st.err != nil {
+		st.mu.Unlock()
 		return
 	}
 	st.err = err
 	st.conn.Close()
-	for seq, done := range st.pending {
-		done <- err
-		delete(st.pending, seq)
+	pending := st.pending
+	st.pending = map[uint64]*outgoing{}
+	st.mu.Unlock()
+	for _, o := range pending {
+		o.done(err)
 	}
 }
 
@@ -314,7 +392,13 @@ func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *sl
 				a.Code, a.Error = se.Code, se.Message
 			}
 		}
-		if err := conn.Write(frameAck, a); err != nil {
+		// Acks of frames that arrived together leave together: the last
+		// one flushes them all before the next Read waits.
+		write := conn.Write
+		if conn.Pending() {
+			write = conn.WriteLater
+		}
+		if err := write(frameAck, a); err != nil {
 			return
 		}
 	}

@@ -22,9 +22,10 @@ type streamServer struct {
 	srv     *httptest.Server
 	streams atomic.Int32
 
-	mu  sync.Mutex
-	got map[string]string // invocation → value
-	n   int
+	mu    sync.Mutex
+	got   map[string]string // invocation → value
+	order []string          // invocations in the order they arrived
+	n     int
 }
 
 func newStreamServer(t *testing.T, fail func(*Message) error) *streamServer {
@@ -45,6 +46,7 @@ func newStreamServer(t *testing.T, fail func(*Message) error) *streamServer {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.got[m.Invocation] = string(data)
+			s.order = append(s.order, m.Invocation)
 			s.n++
 			return nil
 		})
@@ -92,6 +94,55 @@ func TestSenderDeliversOverOneStream(t *testing.T) {
 	}
 	if k := srv.streams.Load(); k != 1 {
 		t.Fatalf("%d streams opened for %d messages, want 1", k, n)
+	}
+}
+
+// TestSenderPostBurst posts a burst from one goroutine, one message
+// refused in the middle: every message's done runs once with its own
+// verdict, and the worker takes the others in the order they were posted.
+func TestSenderPostBurst(t *testing.T) {
+	srv := newStreamServer(t, func(m *Message) error {
+		if m.Invocation == "7" {
+			return &StatusError{Code: http.StatusNotFound, Message: "no such workflow"}
+		}
+		return nil
+	})
+	s := NewSender()
+	defer s.Close()
+	const n = 50
+	var wg sync.WaitGroup
+	verdicts := make([]error, n)
+	calls := make([]atomic.Int32, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		s.Post(srv.srv.URL, &Message{Invocation: fmt.Sprint(i)}, []byte(fmt.Sprint("v", i)), func(err error) {
+			verdicts[i] = err
+			calls[i].Add(1)
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	var want []string
+	for i := 0; i < n; i++ {
+		if c := calls[i].Load(); c != 1 {
+			t.Fatalf("done of message %d ran %d times", i, c)
+		}
+		var se *StatusError
+		if i == 7 {
+			if !errors.As(verdicts[i], &se) || se.Code != http.StatusNotFound {
+				t.Errorf("message 7: %v, want the worker's 404", verdicts[i])
+			}
+			continue
+		}
+		if verdicts[i] != nil {
+			t.Errorf("message %d: %v", i, verdicts[i])
+		}
+		want = append(want, fmt.Sprint(i))
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if strings.Join(srv.order, ",") != strings.Join(want, ",") {
+		t.Fatalf("worker took %v, want %v", srv.order, want)
 	}
 }
 

@@ -45,8 +45,10 @@ type Stores struct {
 
 // Transport carries messages to other workers and reports to the gateway.
 type Transport interface {
-	// Send delivers m with its value to the worker at addr.
-	Send(ctx context.Context, addr string, m *api.Message, data []byte) error
+	// Post hands m with its value to the worker at addr without waiting;
+	// done is called once with the outcome (nil when the worker took it)
+	// and must not block.
+	Post(addr string, m *api.Message, data []byte, done func(error))
 	// Report sends r (and a result value) to the gateway.
 	Report(ctx context.Context, r *api.Report, data []byte) error
 	// Relay hands m to the gateway to deliver (master-side scheduling).

@@ -459,7 +459,7 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 		}
 	}
 	if len(remote) > 0 {
-		go e.sendRemote(inv, s, remote, message)
+		e.sendRemote(inv, s, remote, message)
 	}
 	if len(byWorker[e.cfg.Worker]) == 0 {
 		return nil
@@ -469,33 +469,39 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 
 // sendRemote sends s to other workers: its value inline when small or when
 // there is no remote store, else written once to the remote store for all
-// of them.
+// of them (in the background).
 func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message func(w string) *api.Message) {
-	var ref *api.DataRef
-	data := s.data
-	if e.remote != nil && len(data) > e.cfg.InlineMax {
-		var err error
-		if ref, err = e.putRemote(inv, s.from, data, len(workers)); err != nil {
+	if e.remote == nil || len(s.data) <= e.cfg.InlineMax {
+		e.post(inv, s, workers, message, nil, s.data)
+		return
+	}
+	go func() {
+		ref, err := e.putRemote(inv, s.from, s.data, len(workers))
+		if err != nil {
 			e.fail(inv, &failure{function: s.from, err: err})
 			return
 		}
-		data = nil
-	}
+		e.post(inv, s, workers, message, ref, nil)
+	}()
+}
+
+// post hands s's message to each worker's stream; a message that does not
+// arrive fails the invocation.
+func (e *Engine) post(inv *invocation, s *send, workers []string, message func(w string) *api.Message, ref *api.DataRef, data []byte) {
 	for _, w := range workers {
 		m := message(w)
 		m.Ref = ref
 		addr := inv.dep.Workers[w]
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Until(inv.deadline)+time.Second)
-			defer cancel()
-			if err := e.tr.Send(ctx, addr, m, data); err != nil {
-				f := &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)}
-				if !api.Refused(err) {
-					f.peer = w // unreachable: the gateway waits for its heartbeat verdict
-				}
-				e.fail(inv, f)
+		e.tr.Post(addr, m, data, func(err error) {
+			if err == nil {
+				return
 			}
-		}()
+			f := &failure{function: s.from, err: fmt.Errorf("send output of %s to worker %s at %s: %w", s.from, w, addr, err)}
+			if !api.Refused(err) {
+				f.peer = w // unreachable: the gateway waits for its heartbeat verdict
+			}
+			go e.fail(inv, f)
+		})
 	}
 }
 

@@ -190,8 +190,8 @@ type httpTransport struct {
 
 var _ engine.Transport = (*httpTransport)(nil)
 
-func (t *httpTransport) Send(ctx context.Context, addr string, m *api.Message, data []byte) error {
-	return t.sender.Send(ctx, addr, m, data)
+func (t *httpTransport) Post(addr string, m *api.Message, data []byte, done func(error)) {
+	t.sender.Post(addr, m, data, done)
 }
 
 func (t *httpTransport) Relay(ctx context.Context, m *api.Message, data []byte) error {

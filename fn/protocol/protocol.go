@@ -257,6 +257,36 @@ func (c *Conn) readRest(b []byte) error {
 // is the concatenation of bodies. Frames of writers that meet at the lock
 // leave in one write: a writer flushes only when nobody waits behind it.
 func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
+	return c.write(true, typ, v, bodies)
+}
+
+// WriteLater adds a frame to the write buffer without sending it: the next
+// Write or Flush sends it along with its own. A reader answering a burst of
+// frames writes all answers but the last this way, so the burst costs one
+// write each way (see Pending).
+func (c *Conn) WriteLater(typ byte, v any, bodies ...[]byte) error {
+	return c.write(false, typ, v, bodies)
+}
+
+// Flush sends the frames that WriteLater left in the buffer.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.w.Flush()
+}
+
+// Pending reports whether a whole frame has arrived and waits in the read
+// buffer, so that the next Read returns it without waiting on the stream.
+func (c *Conn) Pending() bool {
+	n := c.r.Buffered()
+	if n < 4 {
+		return false
+	}
+	pre, err := c.r.Peek(4)
+	return err == nil && uint64(n) >= 4+uint64(binary.BigEndian.Uint32(pre))
+}
+
+func (c *Conn) write(flush bool, typ byte, v any, bodies [][]byte) error {
 	hdr, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode frame header: %w", err)
@@ -285,7 +315,7 @@ func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
 	for _, b := range bodies {
 		c.w.Write(b) // bufio passes large slices straight through
 	}
-	if c.waiting.Load() > 0 {
+	if !flush || c.waiting.Load() > 0 {
 		// The writer waiting for the lock flushes this frame with its own.
 		return nil
 	}

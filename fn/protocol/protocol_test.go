@@ -407,3 +407,64 @@ func TestFrameHelperMatchesWrite(t *testing.T) {
 		t.Errorf("Write: got % x, want % x", s.Bytes(), want)
 	}
 }
+
+// TestPendingSeesOnlyWholeFrames: Pending is true only when the next frame
+// has arrived whole, so a reader that holds its answers back while frames
+// are pending never waits on the stream with answers unsent.
+func TestPendingSeesOnlyWholeFrames(t *testing.T) {
+	a := frame(protocol.TypeOutput, []byte(`{"run":1}`), []byte("one"))
+	b := frame(protocol.TypeOutput, []byte(`{"run":2}`), []byte("two"))
+	tests := []struct {
+		name string
+		raw  []byte
+		want bool // Pending after reading the first frame
+	}{
+		{"next frame whole", append(append([]byte{}, a...), b...), true},
+		{"next frame cut short", append(append([]byte{}, a...), b[:len(b)-1]...), false},
+		{"only its length", append(append([]byte{}, a...), b[:3]...), false},
+		{"nothing more", a, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := protocol.NewConn(&stream{Buffer: *bytes.NewBuffer(tt.raw)}, 0)
+			if _, err := c.Read(); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Pending(); got != tt.want {
+				t.Errorf("Pending = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWriteLaterWaitsForFlush: frames written with WriteLater reach the
+// stream only with the next Write or Flush, in order.
+func TestWriteLaterWaitsForFlush(t *testing.T) {
+	s := &stream{}
+	c := protocol.NewConn(s, 0)
+	for run := uint64(1); run <= 2; run++ {
+		if err := c.WriteLater(protocol.TypeCancel, protocol.Cancel{Run: run}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() != 0 {
+		t.Fatalf("%d bytes reached the stream before a flush", s.Len())
+	}
+	if err := c.Write(protocol.TypeCancel, protocol.Cancel{Run: 3}); err != nil {
+		t.Fatal(err)
+	}
+	want := append(frame(protocol.TypeCancel, []byte(`{"run":1}`), nil), frame(protocol.TypeCancel, []byte(`{"run":2}`), nil)...)
+	want = append(want, frame(protocol.TypeCancel, []byte(`{"run":3}`), nil)...)
+	if !bytes.Equal(s.Bytes(), want) {
+		t.Fatalf("stream holds %q, want %q", s.Bytes(), want)
+	}
+	if err := c.WriteLater(protocol.TypeCancel, protocol.Cancel{Run: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want = append(want, frame(protocol.TypeCancel, []byte(`{"run":4}`), nil)...); !bytes.Equal(s.Bytes(), want) {
+		t.Fatalf("after Flush the stream holds %q, want %q", s.Bytes(), want)
+	}
+}
