@@ -123,6 +123,9 @@ func TestCLIClusterWordcount(t *testing.T) {
 		t.Fatalf("wordcount result: %d words, %d distinct, top %v; a direct count gives %d, %d, %v",
 			got.Res.Total, got.Res.Distinct, got.Res.Top, want.Total, want.Distinct, want.Top)
 	}
+	if _, stderr, code := c.run("invoke", ""); code != 2 || !strings.Contains(stderr, "invoke needs one workflow name") {
+		t.Errorf("invoke of an empty name: exit %d, %q; want exit 2 asking for a workflow name", code, stderr)
+	}
 	list := c.mustRun("list", "invocations")
 	if !strings.Contains(list, "succeeded") {
 		t.Fatalf("list invocations does not show the succeeded invocation:\n%s", list)

@@ -152,8 +152,8 @@ func cmdInvoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("invoke needs one workflow name")
+	if len(pos) != 1 || pos[0] == "" {
+		return usagef("invoke needs one workflow name (faasflow list workflows shows them)")
 	}
 	req := &api.InvokeRequest{RequestID: *reqID, Async: *async}
 	if *input != "" {
