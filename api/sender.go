@@ -50,6 +50,10 @@ type streamAck struct {
 type Sender struct {
 	// DialTimeout bounds opening a stream (default 5 s).
 	DialTimeout time.Duration
+	// WriteTimeout bounds writing one batch of messages (default 1 min): a
+	// worker that has not taken the bytes in that time is treated as gone,
+	// and its stream's messages fail.
+	WriteTimeout time.Duration
 	// Secret, when set, signs each stream's upgrade request (see Sign):
 	// receivers check it before taking the connection over.
 	Secret string
@@ -60,7 +64,7 @@ type Sender struct {
 
 // NewSender returns a sender.
 func NewSender() *Sender {
-	return &Sender{DialTimeout: 5 * time.Second, peers: map[string]*streamPeer{}}
+	return &Sender{DialTimeout: 5 * time.Second, WriteTimeout: time.Minute, peers: map[string]*streamPeer{}}
 }
 
 // Send delivers m with its value to the worker at baseURL and returns when
@@ -139,6 +143,7 @@ type streamPeer struct {
 
 // stream is one open connection and the acks it still owes.
 type stream struct {
+	nc   net.Conn
 	conn *protocol.Conn
 
 	mu      sync.Mutex
@@ -185,6 +190,7 @@ func (p *streamPeer) write(batch []*outgoing) {
 		p.seq += uint64(len(batch))
 		err := st.expect(first, batch)
 		if err == nil {
+			st.nc.SetWriteDeadline(time.Now().Add(p.s.WriteTimeout))
 			for i, o := range batch {
 				if err = st.conn.WriteLater(frameMessage, streamMessage{Seq: first + uint64(i), Message: o.m}, o.data); err != nil {
 					break
@@ -255,7 +261,7 @@ func (p *streamPeer) open() (*stream, error) {
 		return nil, fmt.Errorf("open message stream to %s: %w", p.baseURL, err)
 	}
 	nc.SetDeadline(time.Time{})
-	st := &stream{conn: protocol.NewConn(bufferedConn{nc, br}, 0), pending: map[uint64]*outgoing{}}
+	st := &stream{nc: nc, conn: protocol.NewConn(bufferedConn{nc, br}, 0), pending: map[uint64]*outgoing{}}
 	go st.readAcks(p.baseURL)
 	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,5 +290,51 @@ func TestServeMessagesNeedsUpgrade(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "Upgrade: faasflow-messages") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestSenderWriteTimeout: a worker that takes the stream but stops reading
+// fails the messages once a write has waited WriteTimeout, instead of
+// holding them forever.
+func TestSenderWriteTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+streamUpgrade+"\r\n\r\n")
+		<-stop // never reads
+	}()
+	s := NewSender()
+	s.WriteTimeout = 300 * time.Millisecond
+	defer s.Close()
+	value := make([]byte, 1<<20)
+	failed := make(chan error, 64)
+	t0 := time.Now()
+	for i := 0; i < 64; i++ { // far more than the socket buffers hold
+		s.Post("http://"+ln.Addr().String(), &Message{Invocation: fmt.Sprint(i)}, value, func(err error) {
+			if err != nil {
+				failed <- err
+			}
+		})
+	}
+	select {
+	case err := <-failed:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("message failed with %v, want a write deadline error", err)
+		}
+		if d := time.Since(t0); d > 5*time.Second {
+			t.Fatalf("first failure after %v", d)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("no message failed though the worker never read")
 	}
 }
