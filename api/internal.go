@@ -42,10 +42,11 @@ const (
 	KindSkip Kind = "skip"
 	// KindStart starts an invocation on a worker that gets no other first message.
 	KindStart Kind = "start"
-	// KindInputs starts an invocation on a worker with the workflow inputs
-	// its functions take: the value is a JSON object of input name → value,
-	// and the worker hands each to its targets placed there. One message per
-	// worker instead of one per input: v1 workflows have hundreds.
+	// KindInputs starts an invocation on a worker whose functions take
+	// workflow inputs: the value is a JSON object of input name → value of
+	// those given, and the worker hands each input to its targets placed
+	// there, null when it was not given. One message per worker instead of
+	// one per input: v1 workflows have hundreds.
 	KindInputs Kind = "inputs"
 	// KindRestore starts a resumed invocation on a worker (checkpointed
 	// workflows): the value is a JSON list of the RunIDs that completed in

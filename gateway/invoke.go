@@ -128,8 +128,10 @@ func inputNames(wf *workflow.Workflow) []string {
 
 // start sends each worker of d that runs a function taking a workflow
 // input, or a function without inputs, one message that starts attempt wid
-// of the invocation there with the inputs it needs (absent inputs are
-// null). Inputs sent straight to the result are resolved here.
+// of the invocation there with the inputs it needs that were given (the
+// worker takes the absent ones as null: v1 workflows declare hundreds that
+// experiments leave out). Inputs sent straight to the result are resolved
+// here.
 func (g *Gateway) start(inv *invocation, wid string, d *deployed, input map[string]json.RawMessage) {
 	wf := d.dep.Workflow
 	deadline := inv.deadline
@@ -141,11 +143,11 @@ func (g *Gateway) start(inv *invocation, wid string, d *deployed, input map[stri
 	}
 	for _, in := range wf.Inputs {
 		value := input[in.Name]
-		if len(value) == 0 {
-			value = json.RawMessage("null")
-		}
 		for _, t := range in.To {
 			if t.Function == workflow.ResultFunction {
+				if len(value) == 0 {
+					value = json.RawMessage("null")
+				}
 				g.resolve(inv, t.Input, workflow.InputFunction, false, value)
 				continue
 			}
@@ -153,7 +155,9 @@ func (g *Gateway) start(inv *invocation, wid string, d *deployed, input map[stri
 			if perWorker[w] == nil {
 				perWorker[w] = map[string]json.RawMessage{}
 			}
-			perWorker[w][in.Name] = value
+			if len(value) > 0 { // the worker takes an absent input as null
+				perWorker[w][in.Name] = value
+			}
 		}
 	}
 	msgs := map[string]outgoing{}

@@ -57,9 +57,11 @@ func TestSwitchBranchesAndSkippedFunctions(t *testing.T) {
 		name            string
 		img             string
 		adult, violence bool
+		noFlags         bool // invoke without the adult and violence inputs: they arrive as null
 		want            map[string]string
 	}{
 		{name: "clean image reaches the censor's default branch", img: `"good pic"`, want: map[string]string{"clean": `"good pic"`}},
+		{name: "inputs not given arrive as null", img: `"good pic"`, noFlags: true, want: map[string]string{"clean": `"good pic"`}},
 		{name: "adult detector sends to mosaic", img: `"good pic"`, adult: true, want: map[string]string{"mosaic": `"good pic"`}},
 		{name: "both detectors fire mosaic once", img: `"good pic"`, adult: true, violence: true, want: map[string]string{"mosaic": `"good pic"`}},
 		{name: "censor finds illegal text", img: `"bad pic"`, want: map[string]string{"mosaic": `"bad pic"`}},
@@ -69,9 +71,12 @@ func TestSwitchBranchesAndSkippedFunctions(t *testing.T) {
 		c.Deploy(t, "testdata/recognizer.yaml", api.DeployRequest{Mode: mode})
 		for _, tt := range tests {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
-				inv := c.Invoke(t, "recog", map[string]string{
-					"img": tt.img, "adult": fmt.Sprint(tt.adult), "violence": fmt.Sprint(tt.violence),
-				})
+				input := map[string]string{"img": tt.img, "adult": fmt.Sprint(tt.adult), "violence": fmt.Sprint(tt.violence)}
+				if tt.noFlags {
+					delete(input, "adult")
+					delete(input, "violence")
+				}
+				inv := c.Invoke(t, "recog", input)
 				if inv.Status != api.StatusSucceeded {
 					t.Fatalf("status %s: %s", inv.Status, inv.Error)
 				}

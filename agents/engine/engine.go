@@ -242,17 +242,26 @@ func (e *Engine) Deliver(m *api.Message, data []byte) error {
 	return nil
 }
 
-// receiveInputs hands each workflow input of a KindInputs message to its
-// targets on this worker, as a value message from the workflow's input.
+// receiveInputs hands each workflow input to its targets on this worker, as
+// a value message from the workflow's input: its value in the KindInputs
+// message, or null when the invocation did not give it.
+//
+// v1 workflows give every function inputs of its own, hundreds in all: they
+// are taken under one lock, and the runs they make ready start together.
 func (e *Engine) receiveInputs(inv *invocation, m *api.Message, data []byte) error {
 	var inputs map[string]json.RawMessage
 	if err := json.Unmarshal(data, &inputs); err != nil {
 		return fmt.Errorf("inputs of invocation %s are not a JSON object: %w", m.Invocation, err)
 	}
+	type held struct {
+		m *api.Message
+		d *datum
+	}
+	var all []held
 	for _, in := range inv.dep.Workflow.Inputs {
 		value, ok := inputs[in.Name]
 		if !ok {
-			continue
+			value = json.RawMessage("null") // not given
 		}
 		var here []workflow.Target
 		for _, t := range in.To {
@@ -265,8 +274,27 @@ func (e *Engine) receiveInputs(inv *invocation, m *api.Message, data []byte) err
 		}
 		one := *m
 		one.Kind, one.Targets = api.KindValue, here
-		e.receive(inv, &one, value, "inline")
+		d, err := e.hold(inv, &one, value, "inline")
+		if err != nil {
+			for _, h := range all {
+				e.release(h.d)
+			}
+			e.apply(inv, &effects{fail: &failure{function: m.From, err: err}})
+			return nil
+		}
+		all = append(all, held{&one, d})
 	}
+	fx := &effects{}
+	inv.mu.Lock()
+	for _, h := range all {
+		if inv.ended {
+			e.release(h.d)
+			continue
+		}
+		inv.receive(e, h.m, h.d, fx)
+	}
+	inv.mu.Unlock()
+	e.apply(inv, fx)
 	return nil
 }
 
