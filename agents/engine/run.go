@@ -89,6 +89,9 @@ type attempt struct {
 	sent   []*send           // outputs sent as posted, kept for a checkpoint
 	bytes  int64
 	err    error
+	// ended holds what the run had still to send once it ended (see
+	// endEarly), already sent; nil until then.
+	ended *effects
 }
 
 // execute runs pr on the pool, with retries, and handles its end.
@@ -117,17 +120,24 @@ func (e *Engine) execute(pr *pendingRun) {
 			Body:     pr.body,
 			Deadline: deadline,
 			OnOutput: func(name string, data []byte) { e.onOutput(pr, at, name, data) },
-			Fetch:    pr.fetch(e),
+			OnDone: func(ok bool) {
+				if ok {
+					e.endEarly(pr, at)
+				}
+			},
+			Fetch: pr.fetch(e),
 			Cancel:   inv.cancel,
 		}
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		res = e.exec.Execute(ctx, spec, call)
 		cancel()
-		if res.Err == nil {
-			at.mu.Lock()
+		at.mu.Lock()
+		if at.ended != nil {
+			res.Err = nil // it completed, whatever the runtime saw after
+		} else if res.Err == nil {
 			res.Err = at.err
-			at.mu.Unlock()
 		}
+		at.mu.Unlock()
 		e.record(pr, at, res, try)
 		if res.Err == nil || try >= f.Retries || isEnded(inv) {
 			break
@@ -138,9 +148,14 @@ func (e *Engine) execute(pr *pendingRun) {
 		e.releaseKey(key)
 	}
 	fx := &effects{}
-	if res.Err != nil {
+	switch {
+	case res.Err != nil:
 		fx.fail = &failure{function: f.Name, err: describeRunError(f, res.Err)}
-	} else {
+	case last.ended != nil: // its sends are out
+		if inv.dep.Checkpoint {
+			e.checkpoint(pr, append(last.sent, last.ended.sends...))
+		}
+	default:
 		e.completed(pr, last, fx)
 		if fx.fail == nil && inv.dep.Checkpoint {
 			e.checkpoint(pr, append(last.sent, fx.sends...))
@@ -271,6 +286,29 @@ func (e *Engine) onOutput(pr *pendingRun, at *attempt, name string, data []byte)
 	}
 	at.mu.Unlock()
 	e.apply(pr.inv, &effects{sends: []*send{s}})
+}
+
+// endEarly sends what a run still has to send the moment its instance says
+// it succeeded, from the instance's reader goroutine: the run's own
+// goroutine learns of the end a hand-over later, and in the control-flow
+// modes every successor waits for this. A run whose end says something
+// failed (an output missing, say) is left to execute.
+func (e *Engine) endEarly(pr *pendingRun, at *attempt) {
+	at.mu.Lock()
+	failed := at.err != nil
+	at.mu.Unlock()
+	if failed {
+		return
+	}
+	fx := &effects{}
+	e.completed(pr, at, fx)
+	if fx.fail != nil {
+		return
+	}
+	at.mu.Lock()
+	at.ended = fx
+	at.mu.Unlock()
+	e.apply(pr.inv, fx)
 }
 
 // completed decides what a successful run still has to send: foreach

@@ -83,6 +83,9 @@ func (i *Instance) readLoop() {
 			if f.Decode(&d) != nil || call == nil || d.Run != call.Run.Run {
 				continue
 			}
+			if call.OnDone != nil {
+				call.OnDone(d.Error == "")
+			}
 			i.done <- d
 		}
 	}

@@ -67,6 +67,11 @@ type Call struct {
 	// OnOutput receives each output the function posts, in order, from the
 	// instance's reader goroutine; data belongs to the callee.
 	OnOutput func(name string, data []byte)
+	// OnDone, when set, is called from the instance's reader goroutine as
+	// soon as the instance says the run ended, after the last OnOutput and
+	// before Execute returns (which happens a hand-over to the caller's
+	// goroutine later); ok is true when the function succeeded.
+	OnDone func(ok bool)
 	// Fetch serves the instance's requests for stored inputs.
 	Fetch func(key string) ([]byte, error)
 	// Cancel, when closed, tells the function its run no longer matters

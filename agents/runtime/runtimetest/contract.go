@@ -47,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 		{name: "max instances caps concurrent instances", test: c.testMaxInstances},
 		{name: "timeout kills and replaces the instance", test: c.testTimeout},
 		{name: "function error keeps the instance warm", test: c.testFunctionError},
+		{name: "the end is told before Execute returns", test: c.testOnDone},
 		{name: "panic keeps the instance warm", test: c.testPanic},
 		{name: "instance killed during a run", test: c.testKilledDuringRun},
 		{name: "instance killed while idle", test: c.testKilledWhileIdle},
@@ -286,6 +287,28 @@ func (c *contract) testFunctionError(t *testing.T, p *runtime.Pool) {
 	}
 	if got, want := p.Stats()[spec.Key], [2]int{1, 1}; got != want {
 		t.Errorf("Stats: got %v (total, idle), want %v", got, want)
+	}
+}
+
+func (c *contract) testOnDone(t *testing.T, p *runtime.Pool) {
+	for _, tt := range []struct {
+		function string
+		wantOK   bool
+	}{{"noop", true}, {"fail", false}} {
+		j := NewJob(tt.function, "in", []byte("{}"))
+		var calls []bool
+		var outputs []string // posted when OnDone ran
+		j.Call.OnDone = func(ok bool) {
+			calls = append(calls, ok)
+			outputs = j.OutputNames()
+		}
+		Execute(t, p, c.spec(tt.function, 1), j)
+		if len(calls) != 1 || calls[0] != tt.wantOK {
+			t.Errorf("%s: OnDone calls %v, want one with ok=%v", tt.function, calls, tt.wantOK)
+		}
+		if tt.wantOK && !slices.Equal(outputs, []string{"out"}) {
+			t.Errorf("%s: outputs posted when OnDone ran: %v, want [out]", tt.function, outputs)
+		}
 	}
 }
 
