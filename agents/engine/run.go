@@ -125,8 +125,8 @@ func (e *Engine) execute(pr *pendingRun) {
 					e.endEarly(pr, at)
 				}
 			},
-			Fetch: pr.fetch(e),
-			Cancel:   inv.cancel,
+			Fetch:  pr.fetch(e),
+			Cancel: inv.cancel,
 		}
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		res = e.exec.Execute(ctx, spec, call)
