@@ -30,7 +30,7 @@ trap '[ -n "$cluster" ] && "$cluster" cluster down >/dev/null 2>&1; rm -rf "$FAA
 # cpu_ticks prints "kind ticks" for the cluster's processes: gateway, worker, synthetic (function instances).
 cpu_ticks() {
 	for p in /proc/[0-9]*; do
-		exe=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | awk '{print $1}') || continue
+		exe=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | awk '{print $1}') || continue
 		case "$exe" in
 		*/faasflow-gateway | */faasflow-worker | */faasflow-synthetic)
 			awk -v k="${exe##*/faasflow-}" '{print k, $14 + $15}' "$p/stat" 2>/dev/null || true ;;
