@@ -20,31 +20,18 @@ import (
 // one long-lived stream per destination instead of an HTTP request each:
 // the sender opens GET /v1/messages/stream with Upgrade: faasflow-messages,
 // and after "101 Switching Protocols" both sides exchange frames of the
-// instance protocol's format (fn/protocol). The sender writes message
-// frames without waiting; the receiver delivers them in order and answers
-// each with an ack frame carrying the message's sequence number and, when
-// delivery failed, a status code and error. An HTTP round trip costs about
+// instance protocol's format (fn/protocol) with binary headers (see
+// MessageHeader). The sender writes message frames without waiting; the
+// receiver delivers them in order and answers each with an ack frame
+// carrying the message's sequence number and, when delivery failed, a
+// status code and error. An HTTP round trip costs about
 // five times the CPU of a frame each way, and a burst of messages shares
 // the stream's writes.
 const (
 	// MessagesStreamPath is where workers accept message streams.
 	MessagesStreamPath = "/v1/messages/stream"
 	streamUpgrade      = "faasflow-messages"
-
-	frameMessage byte = 1 // sender → receiver: streamMessage header, the value as body
-	frameAck     byte = 2 // receiver → sender: streamAck header
 )
-
-type streamMessage struct {
-	Seq     uint64   `json:"seq"`
-	Message *Message `json:"message"`
-}
-
-type streamAck struct {
-	Seq   uint64 `json:"seq"`
-	Code  int    `json:"code,omitempty"` // HTTP status of a failed delivery
-	Error string `json:"error,omitempty"`
-}
 
 // Sender delivers messages to workers over one stream per worker.
 type Sender struct {
@@ -192,7 +179,7 @@ func (p *streamPeer) write(batch []*outgoing) {
 		if err == nil {
 			st.nc.SetWriteDeadline(time.Now().Add(p.s.WriteTimeout))
 			for i, o := range batch {
-				if err = st.conn.WriteLater(frameMessage, streamMessage{Seq: first + uint64(i), Message: o.m}, o.data); err != nil {
+				if err = st.conn.WriteLater(FrameMessage, protocol.RawHeader(MessageHeader(first+uint64(i), o.m)), o.data); err != nil {
 					break
 				}
 			}
@@ -303,18 +290,22 @@ func (st *stream) readAcks(baseURL string) {
 			st.close(fmt.Errorf("message stream to %s ended before the worker acknowledged: %w", baseURL, err))
 			return
 		}
-		var a streamAck
-		if f.Type != frameAck || f.Decode(&a) != nil {
-			st.close(fmt.Errorf("message stream to %s: unexpected frame type %d", baseURL, f.Type))
+		if f.Type != FrameAck {
+			st.close(fmt.Errorf("message stream to %s: frame type %d is not an ack (is the worker running another version?)", baseURL, f.Type))
+			return
+		}
+		seq, code, msg, err := ParseAckHeader(f.Header)
+		if err != nil {
+			st.close(fmt.Errorf("message stream to %s: %w", baseURL, err))
 			return
 		}
 		var ackErr error
-		if a.Code != 0 {
-			ackErr = &StatusError{Code: a.Code, Status: fmt.Sprintf("%d %s", a.Code, http.StatusText(a.Code)), Message: a.Error}
+		if code != 0 {
+			ackErr = &StatusError{Code: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)), Message: msg}
 		}
 		st.mu.Lock()
-		o := st.pending[a.Seq]
-		delete(st.pending, a.Seq)
+		o := st.pending[seq]
+		delete(st.pending, seq)
 		st.mu.Unlock()
 		if o != nil {
 			o.done(ackErr)
@@ -378,6 +369,7 @@ func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *sl
 	nc.SetDeadline(time.Time{})
 	io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+streamUpgrade+"\r\n\r\n")
 	conn := protocol.NewConn(bufferedConn{nc, brw.Reader}, maxBody)
+	defer conn.Flush() // acks held for a frame that turned out malformed
 	for {
 		f, err := conn.Read()
 		if err != nil {
@@ -386,16 +378,20 @@ func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *sl
 			}
 			return
 		}
-		var sm streamMessage
-		if f.Type != frameMessage || f.Decode(&sm) != nil || sm.Message == nil {
-			log.Warn("message stream sent a malformed frame; closing it", "from", r.RemoteAddr, "type", f.Type)
+		if f.Type != FrameMessage {
+			log.Warn("message stream sent a frame that is not a message (is the sender running another version?); closing it", "from", r.RemoteAddr, "type", f.Type)
 			return
 		}
-		a := streamAck{Seq: sm.Seq}
-		if err := deliver(sm.Message, f.Body); err != nil {
-			a.Code, a.Error = http.StatusInternalServerError, err.Error()
+		seq, m, err := ParseMessageHeader(f.Header)
+		if err != nil {
+			log.Warn("message stream sent a malformed frame; closing it", "from", r.RemoteAddr, "err", err)
+			return
+		}
+		code, msg := 0, ""
+		if err := deliver(m, f.Body); err != nil {
+			code, msg = http.StatusInternalServerError, err.Error()
 			if se := (*StatusError)(nil); errors.As(err, &se) {
-				a.Code, a.Error = se.Code, se.Message
+				code, msg = se.Code, se.Message
 			}
 		}
 		// Acks of frames that arrived together leave together: the last
@@ -404,7 +400,7 @@ func ServeMessages(rw http.ResponseWriter, r *http.Request, maxBody int, log *sl
 		if conn.Pending() {
 			write = conn.WriteLater
 		}
-		if err := write(frameAck, a); err != nil {
+		if err := write(FrameAck, protocol.RawHeader(AckHeader(seq, code, msg))); err != nil {
 			return
 		}
 	}

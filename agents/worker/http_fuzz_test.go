@@ -185,7 +185,7 @@ func streamFrame(typ byte, header, body []byte) []byte {
 }
 
 // wantAcks is how many acks the receiver owes for data: one per leading
-// well-formed message frame (type 1, a header with a message, a body
+// well-formed message frame (api.FrameMessage, a header that parses, a body
 // within the limit); the first frame that is not ends the stream.
 func wantAcks(data []byte, maxBody int) (seqs []uint64) {
 	for len(data) >= 9 {
@@ -194,14 +194,14 @@ func wantAcks(data []byte, maxBody int) (seqs []uint64) {
 		if n < 5 || h > n-5 || h > protocol.MaxHeader || n-5-h > uint64(maxBody) || uint64(len(data)) < 4+n {
 			return seqs
 		}
-		var sm struct {
-			Seq     uint64       `json:"seq"`
-			Message *api.Message `json:"message"`
-		}
-		if data[4] != 1 || json.Unmarshal(data[9:9+h], &sm) != nil || sm.Message == nil {
+		if data[4] != api.FrameMessage {
 			return seqs
 		}
-		seqs = append(seqs, sm.Seq)
+		seq, _, err := api.ParseMessageHeader(data[9 : 9+h])
+		if err != nil {
+			return seqs
+		}
+		seqs = append(seqs, seq)
 		data = data[4+n:]
 	}
 	return seqs
@@ -220,22 +220,21 @@ func FuzzWorkerMessageStream(f *testing.F) {
 	f.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	msg := func(seq uint64, wf string) []byte {
-		h, _ := json.Marshal(map[string]any{"seq": seq, "message": api.Message{Invocation: "i", Workflow: wf, From: "$input", Kind: api.KindValue, Index: -1}})
-		return h
+		return api.MessageHeader(seq, &api.Message{Invocation: "i", Workflow: wf, From: "$input", Kind: api.KindValue, Index: -1})
 	}
+	m := api.FrameMessage
 	f.Add([]byte{})
-	f.Add(streamFrame(1, msg(1, "wf"), []byte("value")))
-	f.Add(append(streamFrame(1, msg(1, "wf"), nil), streamFrame(1, msg(2, "other"), []byte("v"))...))
-	f.Add(append(streamFrame(1, msg(7, "wf"), nil), []byte("GET / HTTP/1.1\r\n\r\n")...))
-	f.Add(streamFrame(2, []byte(`{"seq": 1}`), nil))
-	f.Add(streamFrame(1, []byte(`{"seq": 1}`), nil))
-	f.Add(streamFrame(1, []byte(`{"seq": 1, "message": null}`), nil))
-	f.Add(streamFrame(1, []byte(`{"seq": "one", "message": {}}`), nil))
-	f.Add(streamFrame(1, []byte(`not json`), nil))
-	f.Add(streamFrame(1, msg(1, "wf"), make([]byte, maxBody+1)))
-	f.Add([]byte{0, 0, 0, 4, 1, 0, 0, 0, 0})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0})
-	f.Add([]byte{0, 0, 0, 100, 1, 0, 0, 0, 10, '{'})
+	f.Add(streamFrame(m, msg(1, "wf"), []byte("value")))
+	f.Add(append(streamFrame(m, msg(1, "wf"), nil), streamFrame(m, msg(2, "other"), []byte("v"))...))
+	f.Add(append(streamFrame(m, msg(7, "wf"), nil), []byte("GET / HTTP/1.1\r\n\r\n")...))
+	f.Add(streamFrame(api.FrameAck, api.AckHeader(1, 0, ""), nil))
+	f.Add(streamFrame(m, msg(1, "wf")[:5], nil))
+	f.Add(streamFrame(1, []byte(`{"seq": 1, "message": {"invocation": "i"}}`), nil)) // an older version's frame
+	f.Add(streamFrame(m, []byte(`not a header`), nil))
+	f.Add(streamFrame(m, msg(1, "wf"), make([]byte, maxBody+1)))
+	f.Add([]byte{0, 0, 0, 4, m, 0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, m, 0, 0, 0, 0})
+	f.Add([]byte{0, 0, 0, 100, m, 0, 0, 0, 10, 1})
 	f.Add([]byte("\x00\x00\x00"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -280,18 +279,17 @@ func FuzzWorkerMessageStream(f *testing.F) {
 				}
 				t.Fatalf("after %d acks (want %d): %v (the worker did not close a stream it gave up on, or sent garbage)", len(got), len(want), err)
 			}
-			var a struct {
-				Seq   uint64 `json:"seq"`
-				Code  int    `json:"code"`
-				Error string `json:"error"`
-			}
-			if fr.Type != 2 || fr.Decode(&a) != nil {
+			if fr.Type != api.FrameAck {
 				t.Fatalf("worker sent frame type %d %q, want an ack", fr.Type, fr.Header)
 			}
-			if a.Code != http.StatusNotFound || a.Error == "" {
-				t.Fatalf("ack of a message for a workflow not deployed: code %d %q, want 404 naming it", a.Code, a.Error)
+			seq, code, msg, err := api.ParseAckHeader(fr.Header)
+			if err != nil {
+				t.Fatal(err)
 			}
-			got = append(got, a.Seq)
+			if code != http.StatusNotFound || msg == "" {
+				t.Fatalf("ack of a message for a workflow not deployed: code %d %q, want 404 naming it", code, msg)
+			}
+			got = append(got, seq)
 		}
 		<-werr // a write cut short by the worker closing is fine
 		// A reset (the worker closed with our garbage unread) may drop acks

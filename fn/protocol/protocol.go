@@ -286,10 +286,18 @@ func (c *Conn) Pending() bool {
 	return err == nil && uint64(n) >= 4+uint64(binary.BigEndian.Uint32(pre))
 }
 
+// RawHeader is a frame header already encoded: Write sends it as it is
+// instead of marshalling it as JSON (message streams between agents use
+// binary headers).
+type RawHeader []byte
+
 func (c *Conn) write(flush bool, typ byte, v any, bodies [][]byte) error {
-	hdr, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode frame header: %w", err)
+	hdr, raw := v.(RawHeader)
+	if !raw {
+		var err error
+		if hdr, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode frame header: %w", err)
+		}
 	}
 	if len(hdr) > MaxHeader {
 		return fmt.Errorf("%w: header of %d bytes is over the limit of %d", ErrTooLarge, len(hdr), MaxHeader)
