@@ -201,8 +201,12 @@ func (p *streamPeer) write(batch []*outgoing) {
 			p.st = nil
 		}
 		p.mu.Unlock()
-		if fresh || attempt == 2 {
-			fail(batch, fmt.Errorf("send to %s: its message stream kept breaking: %w", p.baseURL, err))
+		switch {
+		case fresh:
+			fail(batch, err)
+			return
+		case attempt == 2:
+			fail(batch, fmt.Errorf("send to %s: its message stream kept breaking (last: %w)", p.baseURL, err))
 			return
 		}
 	}
