@@ -450,6 +450,14 @@ func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	token := newID()
 	ch := make(chan *protocol.Conn, 1)
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("worker is shutting down")
+	}
+	// Close waits for starts under way: a container the daemon is still
+	// creating when Close comes must be gone when Close returns.
+	p.wg.Add(1) // under the lock, so before Close's Wait
+	defer p.wg.Done()
 	p.hellos[id+"/"+token] = ch
 	p.mu.Unlock()
 	defer func() {

@@ -149,7 +149,7 @@ do_start() {
   write_config
   local cluster_id
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-  if ! kjava kafka.tools.StorageTool format --cluster-id "$cluster_id" --config "$CONF" \
+  if ! kjava kafka.tools.StorageTool format --cluster-id="$cluster_id" --config "$CONF" \
       >"$STATE/format.log" 2>&1; then
     show_log "$STATE/format.log"
     die "formatting the KRaft log directory failed"
