@@ -135,14 +135,11 @@ func (r *wireReader) uvarint() uint64 {
 	return v
 }
 
+// varint reads a signed varint: binary.AppendVarint's zigzag form of a
+// uvarint.
 func (r *wireReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(errShortHeader)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (r *wireReader) string() string {
