@@ -253,11 +253,7 @@ func (e *Engine) receiveInputs(inv *invocation, m *api.Message, data []byte) err
 	if err := json.Unmarshal(data, &inputs); err != nil {
 		return fmt.Errorf("inputs of invocation %s are not a JSON object: %w", m.Invocation, err)
 	}
-	type held struct {
-		m *api.Message
-		d *datum
-	}
-	var all []held
+	var all []heldMessage
 	for _, in := range inv.dep.Workflow.Inputs {
 		value, ok := inputs[in.Name]
 		if !ok {
@@ -282,19 +278,9 @@ func (e *Engine) receiveInputs(inv *invocation, m *api.Message, data []byte) err
 			e.apply(inv, &effects{fail: &failure{function: m.From, err: err}})
 			return nil
 		}
-		all = append(all, held{&one, d})
+		all = append(all, heldMessage{&one, d})
 	}
-	fx := &effects{}
-	inv.mu.Lock()
-	for _, h := range all {
-		if inv.ended {
-			e.release(h.d)
-			continue
-		}
-		inv.receive(e, h.m, h.d, fx)
-	}
-	inv.mu.Unlock()
-	e.apply(inv, fx)
+	e.apply(inv, e.take(inv, all))
 	return nil
 }
 
@@ -311,14 +297,28 @@ func (e *Engine) handle(inv *invocation, m *api.Message, data []byte, via string
 	if err != nil {
 		return &effects{fail: &failure{function: m.From, err: err}}
 	}
+	return e.take(inv, []heldMessage{{m, d}})
+}
+
+// heldMessage is a message whose value is held for its targets here.
+type heldMessage struct {
+	m *api.Message
+	d *datum
+}
+
+// take hands held messages to the invocation under one lock and returns the
+// effects to carry out; an invocation that ended gives their values up.
+func (e *Engine) take(inv *invocation, held []heldMessage) *effects {
 	fx := &effects{}
 	inv.mu.Lock()
-	if !inv.ended {
-		inv.receive(e, m, d, fx)
-	} else {
-		e.release(d)
+	defer inv.mu.Unlock()
+	for _, h := range held {
+		if inv.ended {
+			e.release(h.d)
+			continue
+		}
+		inv.receive(e, h.m, h.d, fx)
 	}
-	inv.mu.Unlock()
 	return fx
 }
 
