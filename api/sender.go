@@ -45,8 +45,9 @@ type Sender struct {
 	// receivers check it before taking the connection over.
 	Secret string
 
-	mu    sync.Mutex
-	peers map[string]*streamPeer
+	mu     sync.Mutex
+	peers  map[string]*streamPeer
+	closed bool
 }
 
 // NewSender returns a sender.
@@ -95,14 +96,16 @@ func (s *Sender) Post(baseURL string, m *Message, data []byte, done func(error))
 	}
 }
 
-// Close closes every stream; messages waiting for an ack fail.
+// Close closes every stream; messages waiting for an ack fail, and so do
+// those posted later or still queued (no stream is opened again).
 func (s *Sender) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	for _, p := range s.peers {
 		p.mu.Lock()
 		if p.st != nil {
-			p.st.close(errors.New("sender closed"))
+			p.st.close(errSenderClosed)
 		}
 		p.mu.Unlock()
 	}
@@ -163,15 +166,20 @@ func (p *streamPeer) write(batch []*outgoing) {
 		st, fresh := p.st, false
 		p.mu.Unlock()
 		if st == nil {
+			if p.s.isClosed() {
+				fail(batch, errSenderClosed)
+				return
+			}
 			var err error
 			if st, err = p.open(); err != nil {
 				fail(batch, err)
 				return
 			}
 			fresh = true
-			p.mu.Lock()
-			p.st = st
-			p.mu.Unlock()
+			if !p.keep(st) {
+				fail(batch, errSenderClosed)
+				return
+			}
 		}
 		first := p.seq + 1
 		p.seq += uint64(len(batch))
@@ -210,6 +218,29 @@ func (p *streamPeer) write(batch []*outgoing) {
 			return
 		}
 	}
+}
+
+var errSenderClosed = errors.New("sender closed")
+
+func (s *Sender) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// keep makes st the peer's stream, unless the sender was closed while it
+// opened: then st is closed too.
+func (p *streamPeer) keep(st *stream) bool {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	if p.s.closed {
+		st.close(errSenderClosed)
+		return false
+	}
+	p.mu.Lock()
+	p.st = st
+	p.mu.Unlock()
+	return true
 }
 
 // fail tells each message of batch that it did not arrive.

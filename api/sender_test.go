@@ -338,3 +338,21 @@ func TestSenderWriteTimeout(t *testing.T) {
 		t.Fatal("no message failed though the worker never read")
 	}
 }
+
+// TestSenderClosed: once the sender is closed, a message posted to a worker
+// fails instead of opening a stream again.
+func TestSenderClosed(t *testing.T) {
+	srv := newStreamServer(t, nil)
+	s := NewSender()
+	if err := s.Send(context.Background(), srv.srv.URL, &Message{Invocation: "a"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	err := s.Send(context.Background(), srv.srv.URL, &Message{Invocation: "b"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "sender closed") {
+		t.Fatalf("send after Close: %v, want sender closed", err)
+	}
+	if got, _ := srv.delivered(); len(got) != 1 || srv.streams.Load() != 1 {
+		t.Fatalf("worker took %v over %d streams, want only a over one", got, srv.streams.Load())
+	}
+}
