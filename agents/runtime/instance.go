@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,7 +98,8 @@ func (i *Instance) tooLarge(err error) error {
 		return fmt.Errorf("function %s sent a frame too large for this worker: %w", i.fp.spec.Function, err)
 	}
 	var o protocol.Output
-	if tl.Type == protocol.TypeOutput && json.Unmarshal(tl.Header, &o) == nil && o.Name != "" {
+	hdr := protocol.Frame{Type: tl.Type, Header: tl.Header}
+	if tl.Type == protocol.TypeOutput && hdr.Decode(&o) == nil && o.Name != "" {
 		return fmt.Errorf("function %s posted output %q of %d bytes, over this worker's limit of %d bytes on one output: %w",
 			i.fp.spec.Function, o.Name, tl.Size, tl.Limit, err)
 	}

@@ -1,6 +1,6 @@
 // Package protocol is the wire format between a worker agent and its
 // function instances: length-prefixed frames over a Unix stream socket, each
-// with a type byte, a JSON header and a raw byte body. Payloads travel as raw
+// with a type byte, a binary header (header.go) and a raw byte body. Payloads travel as raw
 // bytes in the body (never base64), and a frame is written with one header
 // buffer plus the caller's body slice, so a large output is not copied to be
 // framed.
@@ -9,8 +9,8 @@
 //
 //	uint32 n        length of everything after this field
 //	uint8  type
-//	uint32 h        length of the JSON header
-//	[h]byte header  JSON
+//	uint32 h        length of the header
+//	[h]byte header  the type's fields (header.go)
 //	[n-5-h]byte     body
 //
 // docs/protocol.md describes the conversation; the Python SDK implements the
@@ -20,7 +20,6 @@ package protocol
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +45,7 @@ const (
 	TypeCancel byte = 7
 )
 
-// MaxHeader bounds a frame's JSON header.
+// MaxHeader bounds a frame's header.
 const MaxHeader = 1 << 20
 
 // DefaultMaxBody bounds a frame's body unless the reader sets another limit.
@@ -61,84 +60,84 @@ const (
 
 // Hello introduces an instance to its agent.
 type Hello struct {
-	Instance string `json:"instance"`
-	Token    string `json:"token"`
+	Instance string
+	Token    string
 	// Language names the SDK, for logs ("go", "python").
-	Language string `json:"language,omitempty"`
+	Language string
 }
 
 // Run asks for one run of the instance's function.
 type Run struct {
-	Run        uint64 `json:"run"`
-	Invocation string `json:"invocation"`
-	Function   string `json:"function"`
+	Run        uint64
+	Invocation string
+	Function   string
 	// Index is the item number for a function that runs once per foreach item, else -1.
-	Index int `json:"index"`
+	Index int
 	// DeadlineMS is when the agent gives up on the run, in Unix milliseconds.
-	DeadlineMS int64     `json:"deadline_ms"`
-	Inputs     []Input   `json:"inputs"`
-	Outputs    []OutSpec `json:"outputs"`
+	DeadlineMS int64
+	Inputs     []Input
+	Outputs    []OutSpec
 }
 
 // Input describes one input value of a run.
 type Input struct {
-	Name string `json:"name"`
+	Name string
 	// Value is set for a normal input.
-	Value *Datum `json:"value,omitempty"`
+	Value *Datum
 	// Items is set for a list input, in item order.
-	Items []Datum `json:"items,omitempty"`
-	List  bool    `json:"list,omitempty"`
+	Items []Datum
+	List  bool
 }
 
 // Datum locates a value: inline in the Run body at [Off, Off+Len), or held
 // by the agent under Key (fetch it with Get).
 type Datum struct {
-	Key string `json:"key,omitempty"`
-	Off int    `json:"off,omitempty"`
-	Len int    `json:"len"`
+	Key string
+	Off int
+	Len int
 }
 
 // OutSpec tells the SDK which outputs the function may post.
 type OutSpec struct {
-	Name    string `json:"name"`
-	Foreach bool   `json:"foreach,omitempty"`
+	Name    string
+	Foreach bool
 }
 
 // Output posts one value of an output (one item when the output is foreach).
 type Output struct {
-	Run  uint64 `json:"run"`
-	Name string `json:"name"`
+	Run  uint64
+	Name string
 }
 
 // Done ends a run. Error is empty on success.
 type Done struct {
-	Run   uint64 `json:"run"`
-	Error string `json:"error,omitempty"`
+	Run   uint64
+	Error string
 	// Panic is true when Error comes from a panic in the function.
-	Panic bool `json:"panic,omitempty"`
+	Panic bool
 	// StartNS and EndNS are the instance's clock around the handler, Unix nanoseconds.
-	StartNS int64 `json:"st"`
-	EndNS   int64 `json:"ed"`
+	StartNS int64
+	EndNS   int64
 	// CPUNS is the CPU time the instance used during the run, in nanoseconds.
-	CPUNS int64 `json:"cpu,omitempty"`
+	CPUNS int64
 }
 
 // Get asks the agent for the value stored under Key.
 type Get struct {
-	Req uint64 `json:"req"`
-	Run uint64 `json:"run"`
-	Key string `json:"key"`
+	Req uint64
+	Run uint64
+	Key string
 }
 
 // Data answers a Get; Error is set when the value is gone.
 type Data struct {
-	Req   uint64 `json:"req"`
-	Error string `json:"error,omitempty"`
+	Req   uint64
+	Error string
 }
 
 // Cancel tells the instance the run no longer matters.
 type Cancel struct {
-	Run uint64 `json:"run"`
+	Run uint64
 }
 
 // Frame is one decoded frame. Body is owned by the receiver.
@@ -148,10 +147,13 @@ type Frame struct {
 	Body   []byte
 }
 
-// Decode unmarshals the frame's JSON header into v.
-func (f *Frame) Decode(v any) error {
-	if err := json.Unmarshal(f.Header, v); err != nil {
-		return fmt.Errorf("decode frame type %d header: %w", f.Type, err)
+// Decode reads the frame's header into v, a pointer to the header type of
+// the frame's type (*Run for TypeRun, and so on).
+func (f *Frame) Decode(v Decodable) error {
+	r := reader{b: f.Header}
+	v.readFrom(&r)
+	if r.err != nil {
+		return fmt.Errorf("decode frame type %d header: %w", f.Type, r.err)
 	}
 	return nil
 }
@@ -186,7 +188,7 @@ type TooLargeError struct {
 	Type  byte
 	Size  int // the body's declared size in bytes
 	Limit int // the reader's limit in bytes
-	// Header is the frame's JSON header when it had already arrived with
+	// Header is the frame's header when it had already arrived with
 	// the fixed fields, else nil (Read never reads further for it).
 	Header []byte
 }
@@ -253,19 +255,19 @@ func (c *Conn) readRest(b []byte) error {
 	return err
 }
 
-// Write sends one frame whose header is v marshalled as JSON and whose body
-// is the concatenation of bodies. Frames of writers that meet at the lock
+// Write sends one frame with header h and, as its body, the concatenation
+// of bodies. Frames of writers that meet at the lock
 // leave in one write: a writer flushes only when nobody waits behind it.
-func (c *Conn) Write(typ byte, v any, bodies ...[]byte) error {
-	return c.write(true, typ, v, bodies)
+func (c *Conn) Write(typ byte, h Header, bodies ...[]byte) error {
+	return c.write(true, typ, h, bodies)
 }
 
 // WriteLater adds a frame to the write buffer without sending it: the next
 // Write or Flush sends it along with its own. A reader answering a burst of
 // frames writes all answers but the last this way, so the burst costs one
 // write each way (see Pending).
-func (c *Conn) WriteLater(typ byte, v any, bodies ...[]byte) error {
-	return c.write(false, typ, v, bodies)
+func (c *Conn) WriteLater(typ byte, h Header, bodies ...[]byte) error {
+	return c.write(false, typ, h, bodies)
 }
 
 // Flush sends the frames that WriteLater left in the buffer.
@@ -286,40 +288,34 @@ func (c *Conn) Pending() bool {
 	return err == nil && uint64(n) >= 4+uint64(binary.BigEndian.Uint32(pre))
 }
 
-// RawHeader is a frame header already encoded: Write sends it as it is
-// instead of marshalling it as JSON (message streams between agents use
-// binary headers).
+// RawHeader is a frame header already encoded, sent as it is (message
+// streams between agents use this package's frames with headers of their
+// own).
 type RawHeader []byte
 
-func (c *Conn) write(flush bool, typ byte, v any, bodies [][]byte) error {
-	hdr, raw := v.(RawHeader)
-	if !raw {
-		var err error
-		if hdr, err = json.Marshal(v); err != nil {
-			return fmt.Errorf("encode frame header: %w", err)
-		}
+func (c *Conn) write(flush bool, typ byte, h Header, bodies [][]byte) error {
+	// The 9 bytes before the header are filled in once its length is known.
+	buf := h.appendTo(make([]byte, 9, 256))
+	hlen := len(buf) - 9
+	if hlen > MaxHeader {
+		return fmt.Errorf("%w: header of %d bytes is over the limit of %d", ErrTooLarge, hlen, MaxHeader)
 	}
-	if len(hdr) > MaxHeader {
-		return fmt.Errorf("%w: header of %d bytes is over the limit of %d", ErrTooLarge, len(hdr), MaxHeader)
-	}
-	total := 5 + len(hdr)
+	total := 5 + hlen
 	for _, b := range bodies {
 		total += len(b)
 	}
 	if uint64(total) > 1<<32-1 {
 		return fmt.Errorf("%w: %d bytes", ErrTooLarge, total)
 	}
-	var pre [9]byte
-	binary.BigEndian.PutUint32(pre[0:4], uint32(total))
-	pre[4] = typ
-	binary.BigEndian.PutUint32(pre[5:9], uint32(len(hdr)))
+	binary.BigEndian.PutUint32(buf[0:4], uint32(total))
+	buf[4] = typ
+	binary.BigEndian.PutUint32(buf[5:9], uint32(hlen))
 
 	c.waiting.Add(1)
 	c.wmu.Lock()
 	c.waiting.Add(-1)
 	defer c.wmu.Unlock()
-	c.w.Write(pre[:])
-	c.w.Write(hdr)
+	c.w.Write(buf)
 	for _, b := range bodies {
 		c.w.Write(b) // bufio passes large slices straight through
 	}

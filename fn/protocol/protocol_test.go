@@ -3,7 +3,6 @@ package protocol_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,17 @@ func frame(typ byte, header, body []byte) []byte {
 	return append(b, body...)
 }
 
+// outputHeader encodes an Output header by hand, following the layout in
+// header.go: the run as 8 bytes, the name as a 4-byte length and its bytes.
+func outputHeader(run uint64, name string) []byte {
+	b := binary.BigEndian.AppendUint64(nil, run)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(name)))
+	return append(b, name...)
+}
+
+// cancelHeader encodes a Cancel header by hand: the run as 8 bytes.
+func cancelHeader(run uint64) []byte { return binary.BigEndian.AppendUint64(nil, run) }
+
 // prefix encodes only a frame's fixed fields, with lengths that may lie.
 func prefix(n uint32, typ byte, h uint32) []byte {
 	b := binary.BigEndian.AppendUint32(nil, n)
@@ -43,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name     string
 		typ      byte
-		header   any
+		header   protocol.Header
 		bodies   [][]byte
 		wantBody []byte
 	}{
@@ -108,7 +118,7 @@ func TestRoundTrip(t *testing.T) {
 			if f.Type != tt.typ {
 				t.Errorf("type: got %d, want %d", f.Type, tt.typ)
 			}
-			got := reflect.New(reflect.TypeOf(tt.header).Elem()).Interface()
+			got := reflect.New(reflect.TypeOf(tt.header).Elem()).Interface().(protocol.Decodable)
 			if err := f.Decode(got); err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -130,7 +140,7 @@ func TestReadSeveralFramesFromOneStream(t *testing.T) {
 	var want []string
 	for i := range 50 {
 		body := bytes.Repeat([]byte{byte(i)}, i*997) // sizes straddle the read buffer
-		raw = append(raw, frame(protocol.TypeOutput, fmt.Appendf(nil, `{"run":%d}`, i), body)...)
+		raw = append(raw, frame(protocol.TypeOutput, outputHeader(uint64(i), ""), body)...)
 		want = append(want, fmt.Sprintf("%d:%d", i, len(body)))
 	}
 	c := protocol.NewConn(&stream{Buffer: *bytes.NewBuffer(raw)}, 0)
@@ -158,7 +168,7 @@ func TestReadSeveralFramesFromOneStream(t *testing.T) {
 }
 
 func TestReadMalformed(t *testing.T) {
-	hello := frame(protocol.TypeHello, []byte(`{"instance":"i"}`), []byte("body"))
+	hello := frame(protocol.TypeHello, outputHeader(1, "any header bytes"), []byte("body"))
 	tests := []struct {
 		name    string
 		raw     []byte
@@ -250,14 +260,75 @@ func TestReadRefusesBeforeAllocating(t *testing.T) {
 }
 
 func TestDecodeBadHeader(t *testing.T) {
-	c := protocol.NewConn(&stream{Buffer: *bytes.NewBuffer(frame(protocol.TypeDone, []byte(`{"run":`), nil))}, 0)
-	f, err := c.Read()
-	if err != nil {
-		t.Fatalf("Read: %v", err)
+	run := protocol.Run{Run: 1, Invocation: "inv", Function: "f", Index: -1,
+		Inputs: []protocol.Input{{Name: "a", Value: &protocol.Datum{Len: 2}}}, Outputs: []protocol.OutSpec{{Name: "o"}}}
+	whole := protocol.Header(run)
+	s := &stream{}
+	if err := protocol.NewConn(s, 0).Write(protocol.TypeRun, whole); err != nil {
+		t.Fatal(err)
 	}
-	var d protocol.Done
-	if err := f.Decode(&d); err == nil || !strings.Contains(err.Error(), "type 4") {
-		t.Errorf("Decode of truncated JSON: got %v, want an error naming frame type 4", err)
+	encoded := s.Bytes()[9:]
+	manyInputs := append([]byte{}, encoded...)
+	// The input count sits after run, invocation, function, index and deadline.
+	at := 8 + 4 + len("inv") + 4 + len("f") + 8 + 8
+	binary.BigEndian.PutUint32(manyInputs[at:], 1<<30)
+	tests := []struct {
+		name   string
+		header []byte
+		want   string // in the error; empty for no error
+	}{
+		{"truncated in a count", encoded[:at+2], "ends inside a field"},
+		{"truncated in a string", encoded[:10], "ends inside a field"},
+		{"count over what the header holds", manyInputs, "list of 1073741824 elements"},
+		{"empty", nil, "ends inside a field"},
+		{"whole", encoded, ""},
+		{"bytes after the last field are ignored", append(append([]byte{}, encoded...), 1, 2, 3), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &protocol.Frame{Type: protocol.TypeRun, Header: tt.header}
+			var got protocol.Run
+			err := f.Decode(&got)
+			if tt.want == "" {
+				if err != nil || !reflect.DeepEqual(got, run) {
+					t.Errorf("Decode: got %+v, %v; want %+v", got, err, run)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "type 2") {
+				t.Errorf("Decode: got %v, want an error naming frame type 2 and saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestHeaderLayout pins the bytes of a run header to the layout that
+// header.go and docs/protocol.md describe, which the Python SDK reads too.
+func TestHeaderLayout(t *testing.T) {
+	u64 := func(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+	str := func(s string) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...) }
+	count := func(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
+	minusOne := uint64(1<<64 - 1)
+	want := bytes.Join([][]byte{
+		u64(5), str("inv"), str("f"), u64(minusOne), u64(1000),
+		count(2),
+		str("a"), {2}, str(""), u64(3), u64(4), count(0), // a value inline at [3, 7)
+		str("b"), {1}, count(1), str("k"), u64(0), u64(9), // a list of one stored item
+		count(1), str("o"), {1},
+	}, nil)
+	run := protocol.Run{Run: 5, Invocation: "inv", Function: "f", Index: -1, DeadlineMS: 1000,
+		Inputs: []protocol.Input{
+			{Name: "a", Value: &protocol.Datum{Off: 3, Len: 4}},
+			{Name: "b", List: true, Items: []protocol.Datum{{Key: "k", Len: 9}}},
+		},
+		Outputs: []protocol.OutSpec{{Name: "o", Foreach: true}},
+	}
+	s := &stream{}
+	if err := protocol.NewConn(s, 0).Write(protocol.TypeRun, run); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Bytes()[9:]; !bytes.Equal(got, want) {
+		t.Errorf("run header:\n got % x\nwant % x", got, want)
 	}
 }
 
@@ -329,13 +400,13 @@ func TestConcurrentWritersProduceWholeFrames(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	const maxBody = 64
 	f.Add([]byte{})
-	f.Add(frame(protocol.TypeHello, []byte(`{"instance":"i","token":"t"}`), nil))
-	f.Add(append(frame(3, []byte(`{"run":1,"name":"out"}`), []byte("value")), frame(4, []byte(`{"run":1}`), nil)...))
-	f.Add(frame(3, []byte("{}"), make([]byte, maxBody+1)))
+	f.Add(frame(protocol.TypeHello, outputHeader(1, "i"), nil))
+	f.Add(append(frame(3, outputHeader(1, "out"), []byte("value")), frame(4, cancelHeader(1), nil)...))
+	f.Add(frame(3, outputHeader(1, ""), make([]byte, maxBody+1)))
 	f.Add(prefix(10, 1, 6))
 	f.Add(prefix(4, 1, 0))
 	f.Add(prefix(protocol.MaxHeader+10, 1, protocol.MaxHeader+1))
-	f.Add(frame(1, []byte("{}"), []byte("xy"))[:11])
+	f.Add(frame(1, cancelHeader(1), []byte("xy"))[:11])
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := protocol.NewConn(&stream{Buffer: *bytes.NewBuffer(data)}, maxBody)
@@ -402,8 +473,7 @@ func TestFrameHelperMatchesWrite(t *testing.T) {
 	if err := protocol.NewConn(s, 0).Write(protocol.TypeOutput, hdr, []byte("ab"), []byte("c")); err != nil {
 		t.Fatal(err)
 	}
-	h, _ := json.Marshal(hdr)
-	if want := frame(protocol.TypeOutput, h, []byte("abc")); !bytes.Equal(s.Bytes(), want) {
+	if want := frame(protocol.TypeOutput, outputHeader(9, "o"), []byte("abc")); !bytes.Equal(s.Bytes(), want) {
 		t.Errorf("Write: got % x, want % x", s.Bytes(), want)
 	}
 }
@@ -412,8 +482,8 @@ func TestFrameHelperMatchesWrite(t *testing.T) {
 // has arrived whole, so a reader that holds its answers back while frames
 // are pending never waits on the stream with answers unsent.
 func TestPendingSeesOnlyWholeFrames(t *testing.T) {
-	a := frame(protocol.TypeOutput, []byte(`{"run":1}`), []byte("one"))
-	b := frame(protocol.TypeOutput, []byte(`{"run":2}`), []byte("two"))
+	a := frame(protocol.TypeOutput, outputHeader(1, ""), []byte("one"))
+	b := frame(protocol.TypeOutput, outputHeader(2, ""), []byte("two"))
 	tests := []struct {
 		name string
 		raw  []byte
@@ -453,8 +523,8 @@ func TestWriteLaterWaitsForFlush(t *testing.T) {
 	if err := c.Write(protocol.TypeCancel, protocol.Cancel{Run: 3}); err != nil {
 		t.Fatal(err)
 	}
-	want := append(frame(protocol.TypeCancel, []byte(`{"run":1}`), nil), frame(protocol.TypeCancel, []byte(`{"run":2}`), nil)...)
-	want = append(want, frame(protocol.TypeCancel, []byte(`{"run":3}`), nil)...)
+	want := append(frame(protocol.TypeCancel, cancelHeader(1), nil), frame(protocol.TypeCancel, cancelHeader(2), nil)...)
+	want = append(want, frame(protocol.TypeCancel, cancelHeader(3), nil)...)
 	if !bytes.Equal(s.Bytes(), want) {
 		t.Fatalf("stream holds %q, want %q", s.Bytes(), want)
 	}
@@ -464,7 +534,7 @@ func TestWriteLaterWaitsForFlush(t *testing.T) {
 	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if want = append(want, frame(protocol.TypeCancel, []byte(`{"run":4}`), nil)...); !bytes.Equal(s.Bytes(), want) {
+	if want = append(want, frame(protocol.TypeCancel, cancelHeader(4), nil)...); !bytes.Equal(s.Bytes(), want) {
 		t.Fatalf("after Flush the stream holds %q, want %q", s.Bytes(), want)
 	}
 }

@@ -35,19 +35,93 @@ class FunctionError(Exception):
     """Raised for misuse of the SDK: unknown inputs or outputs, and the like."""
 
 
+def _u64(v):
+    return struct.pack(">Q", v & 0xFFFFFFFFFFFFFFFF)
+
+
+def _i64(v):
+    return struct.pack(">q", v)
+
+
+def _str(s):
+    b = s.encode("utf-8", "surrogateescape") if isinstance(s, str) else bytes(s)
+    return struct.pack(">I", len(b)) + b
+
+
+class _Header:
+    """Reads the fields of a binary frame header (layout in docs/protocol.md)."""
+
+    def __init__(self, data):
+        self._b = data
+        self._off = 0
+
+    def _unpack(self, fmt, size):
+        if self._off + size > len(self._b):
+            raise FunctionError("malformed frame header from agent: it ends inside a field")
+        (v,) = struct.unpack_from(fmt, self._b, self._off)
+        self._off += size
+        return v
+
+    def u64(self):
+        return self._unpack(">Q", 8)
+
+    def i64(self):
+        return self._unpack(">q", 8)
+
+    def byte(self):
+        return self._unpack(">B", 1)
+
+    def count(self):
+        n = self._unpack(">I", 4)
+        if n > len(self._b) - self._off:
+            raise FunctionError("malformed frame header from agent: a list longer than the header")
+        return n
+
+    def str(self):
+        n = self._unpack(">I", 4)
+        if self._off + n > len(self._b):
+            raise FunctionError("malformed frame header from agent: it ends inside a field")
+        v = self._b[self._off:self._off + n].decode("utf-8", "surrogateescape")
+        self._off += n
+        return v
+
+    def datum(self):
+        return {"key": self.str(), "off": self.i64(), "len": self.i64()}
+
+
+def _decode_run(data):
+    h = _Header(data)
+    run = {"run": h.u64(), "invocation": h.str(), "function": h.str(), "index": h.i64(), "deadline_ms": h.i64()}
+    inputs = []
+    for _ in range(h.count()):
+        name, flags = h.str(), h.byte()
+        i = {"name": name, "list": bool(flags & 1), "value": h.datum() if flags & 2 else None}
+        i["items"] = [h.datum() for _ in range(h.count())]
+        inputs.append(i)
+    run["inputs"] = inputs
+    run["outputs"] = [{"name": h.str(), "foreach": bool(h.byte())} for _ in range(h.count())]
+    return run
+
+
+def _decode_data(data):
+    h = _Header(data)
+    return {"req": h.u64(), "error": h.str()}
+
+
 class _Conn:
     def __init__(self, sock):
         self._sock = sock
         self._rfile = sock.makefile("rb", buffering=1 << 16)
 
     def read(self):
+        """The next frame as (type, header bytes, body), or None at the end."""
         pre = self._rfile.read(9)
         if len(pre) < 9:
             return None
         n, typ, h = struct.unpack(">IBI", pre)
         if n < 5 or h > n - 5 or h > _MAX_HEADER:
             raise FunctionError("malformed frame from agent")
-        header = json.loads(self._read_exact(h))
+        header = self._read_exact(h)
         body = self._read_exact(n - 5 - h)
         return typ, header, body
 
@@ -58,9 +132,8 @@ class _Conn:
         return data
 
     def write(self, typ, header, body=b""):
-        hdr = json.dumps(header, separators=(",", ":")).encode()
-        pre = struct.pack(">IBI", 5 + len(hdr) + len(body), typ, len(hdr))
-        self._sock.sendall(pre + hdr)
+        pre = struct.pack(">IBI", 5 + len(header) + len(body), typ, len(header))
+        self._sock.sendall(pre + header)
         if body:
             self._sock.sendall(body)
 
@@ -113,15 +186,18 @@ class Call:
 
     def _fetch(self, key):
         self._req += 1
-        self._conn.write(T_GET, {"req": self._req, "run": self._run["run"], "key": key})
+        self._conn.write(T_GET, _u64(self._req) + _u64(self._run["run"]) + _str(key))
         while True:
             frame = self._conn.read()
             if frame is None:
                 raise EOFError("agent closed the connection while an input was fetched")
             typ, header, body = frame
-            if typ == T_DATA and header.get("req") == self._req:
-                if header.get("error"):
-                    raise FunctionError(header["error"])
+            if typ != T_DATA:
+                continue
+            data = _decode_data(header)
+            if data["req"] == self._req:
+                if data["error"]:
+                    raise FunctionError(data["error"])
                 return body
             # Cancel frames are ignored: the run goes on until it ends or the agent stops it.
 
@@ -155,7 +231,7 @@ class Call:
         if name in self._posted:
             raise FunctionError("output %r of %s was already published in this run" % (name, self.function))
         self._posted.add(name)
-        self._conn.write(T_OUTPUT, {"run": self._run["run"], "name": name}, _bytes(data))
+        self._conn.write(T_OUTPUT, _u64(self._run["run"]) + _str(name), _bytes(data))
 
     def output_json(self, name, value):
         """Publish value, encoded as JSON, as a normal output."""
@@ -165,7 +241,7 @@ class Call:
         """Publish one item of a foreach output: it starts one consumer run at once."""
         if not self._spec(name).get("foreach"):
             raise FunctionError("output %r of %s is not foreach: publish it with output" % (name, self.function))
-        self._conn.write(T_OUTPUT, {"run": self._run["run"], "name": name}, _bytes(item))
+        self._conn.write(T_OUTPUT, _u64(self._run["run"]) + _str(name), _bytes(item))
 
     def post_json(self, name, value):
         """Publish value, encoded as JSON, as one item of a foreach output."""
@@ -186,11 +262,7 @@ def run(handler):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     conn = _Conn(sock)
-    conn.write(T_HELLO, {
-        "instance": os.environ.get("FAASFLOW_INSTANCE", ""),
-        "token": os.environ.get("FAASFLOW_TOKEN", ""),
-        "language": "python",
-    })
+    conn.write(T_HELLO, _str(os.environ.get("FAASFLOW_INSTANCE", "")) + _str(os.environ.get("FAASFLOW_TOKEN", "")) + _str("python"))
     while True:
         frame = conn.read()
         if frame is None:
@@ -198,14 +270,15 @@ def run(handler):
         typ, header, body = frame
         if typ != T_RUN:
             continue
-        call = Call(conn, header, body)
-        done = {"run": header["run"]}
+        run = _decode_run(header)
+        call = Call(conn, run, body)
+        error = ""
         cpu0 = time.process_time()
-        done["st"] = time.time_ns()
+        st = time.time_ns()
         try:
             handler(call)
         except Exception:  # the run fails; the instance goes on serving
-            done["error"] = traceback.format_exc()
-        done["ed"] = time.time_ns()
-        done["cpu"] = int((time.process_time() - cpu0) * 1e9)
-        conn.write(T_DONE, done)
+            error = traceback.format_exc()
+        ed = time.time_ns()
+        cpu = int((time.process_time() - cpu0) * 1e9)
+        conn.write(T_DONE, _u64(run["run"]) + _i64(st) + _i64(ed) + _i64(cpu) + b"\0" + _str(error))
