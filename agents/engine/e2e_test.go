@@ -357,6 +357,12 @@ func TestPythonFunctions(t *testing.T) {
 	if next := c.Invoke(t, "pyfail", map[string]string{"x": `[1, 2]`}); next.Status != api.StatusSucceeded || string(next.Result["out"]) != "[1,2]" {
 		t.Fatalf("next invocation: %s %s %s", next.Status, next.Error, next.Result["out"])
 	}
+	// Over the worker's inline limit (16 KiB), the value reaches the
+	// instance by key and the SDK asks for it (get/data frames).
+	large := `"` + strings.Repeat("x", 20000) + `"`
+	if inv := c.Invoke(t, "pyfail", map[string]string{"x": large}); inv.Status != api.StatusSucceeded || string(inv.Result["out"]) != large {
+		t.Fatalf("invocation with a %d-byte input: %s %s (%d bytes back)", len(large), inv.Status, inv.Error, len(inv.Result["out"]))
+	}
 	waitFreed(t, c)
 }
 
