@@ -33,7 +33,8 @@ const (
 	streamUpgrade      = "faasflow-messages"
 )
 
-// Sender delivers messages to workers over one stream per worker.
+// Sender delivers messages to workers (and results to the gateway) over one
+// stream per destination.
 type Sender struct {
 	// DialTimeout bounds opening a stream (default 5 s).
 	DialTimeout time.Duration

@@ -21,7 +21,7 @@ const (
 )
 
 // TestGatewayAuth: the public API takes the token only, /v1/internal/*
-// signed requests only, artifact downloads either; /healthz and /metrics
+// and the message stream signed requests only, artifact downloads either; /healthz and /metrics
 // are open.
 func TestGatewayAuth(t *testing.T) {
 	_, srv, _ := newTestGatewayConfig(t, 0, Config{Token: authToken, Secret: authSecret})
@@ -70,6 +70,9 @@ func TestGatewayAuth(t *testing.T) {
 		{"report: signed (then a bad header)", "POST", "/v1/internal/reports", "", signed(authSecret, now), 400},
 		{"relay: unsigned", "POST", "/v1/internal/relay", "", none, 401},
 		{"relay: user token", "POST", "/v1/internal/relay", "", token(authToken), 401},
+		{"message stream: unsigned", "GET", api.MessagesStreamPath, "", none, 401},
+		{"message stream: user token", "GET", api.MessagesStreamPath, "", token(authToken), 401},
+		{"message stream: signed (then no upgrade)", "GET", api.MessagesStreamPath, "", signed(authSecret, now), 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -137,6 +138,55 @@ func TestDeployErrors(t *testing.T) {
 				t.Errorf("deploy error %v is not a 400", err)
 			}
 		})
+	}
+}
+
+// TestResultStream: workers hand results to the gateway on a message
+// stream. Results of a running invocation resolve its keys; a message for
+// a function, or for an invocation the gateway does not know, is refused
+// with the code a worker reads as final, and changes nothing.
+func TestResultStream(t *testing.T) {
+	_, srv, _ := newTestGateway(t, 2)
+	client := api.NewClient(srv.URL)
+	ctx := context.Background()
+	if _, err := client.Deploy(ctx, &api.DeployRequest{Workflow: parseWF(t, twoStep)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Invoke(ctx, "two", &api.InvokeRequest{RequestID: "r1", Async: true}); err != nil {
+		t.Fatal(err)
+	}
+	sender := api.NewSender()
+	t.Cleanup(sender.Close)
+	result := func(id string, targets ...workflow.Target) *api.Message {
+		return &api.Message{Invocation: id, Workflow: "two", From: "b", Kind: api.KindValue, Index: -1, Targets: targets}
+	}
+	refused := []struct {
+		name string
+		m    *api.Message
+		code int
+	}{
+		{"a function's input", result("r1", workflow.Target{Function: "b", Input: "in"}), http.StatusBadRequest},
+		{"an unknown invocation", result("nobody", workflow.Target{Function: workflow.ResultFunction, Input: "answer"}), http.StatusNotFound},
+	}
+	for _, tt := range refused {
+		err := sender.Send(ctx, srv.URL, tt.m, []byte("1"))
+		if se := (*api.StatusError)(nil); !errors.As(err, &se) || se.Code != tt.code || !api.Refused(err) {
+			t.Errorf("message to %s: %v, want a refusal with %d", tt.name, err, tt.code)
+		}
+	}
+	if got, _ := client.Invocation(ctx, "r1", 0); got.Status != api.StatusRunning {
+		t.Fatalf("status after refused messages = %s, want running", got.Status)
+	}
+	both := result("r1", workflow.Target{Function: workflow.ResultFunction, Input: "answer"}, workflow.Target{Function: workflow.ResultFunction, Input: "extra"})
+	if err := sender.Send(ctx, srv.URL, both, []byte("42")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.Invocation(ctx, "r1", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != api.StatusSucceeded || string(got.Result["answer"]) != "42" || string(got.Result["extra"]) != "42" {
+		t.Fatalf("invocation = %+v, want succeeded with both keys 42", got)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/faasflow/faasflow-go/agents/engine"
 	"github.com/faasflow/faasflow-go/api"
+	"github.com/faasflow/faasflow-go/workflow"
 )
 
 // Handler returns the gateway's HTTP API.
@@ -38,13 +39,15 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/internal/workers", g.handleRegister)
 	mux.HandleFunc("POST /v1/internal/reports", g.handleReport)
 	mux.HandleFunc("POST /v1/internal/relay", g.handleRelay)
+	mux.HandleFunc("GET "+api.MessagesStreamPath, g.handleMessageStream)
 	mux.HandleFunc("POST /run", g.handleRun)
 	return g.authorize(mux)
 }
 
 // authorize guards the API (docs/security.md): /healthz and /metrics are
-// open (probes and scrapers; they hold no data), /v1/internal/* takes
-// only requests signed with the cluster secret (workers), artifact
+// open (probes and scrapers; they hold no data), /v1/internal/* and the
+// message stream take only requests signed with the cluster secret
+// (workers), artifact
 // downloads take either (workers fetch them, users check them), and
 // everything else — routes added later included — needs the API token.
 func (g *Gateway) authorize(mux http.Handler) http.Handler {
@@ -56,7 +59,7 @@ func (g *Gateway) authorize(mux http.Handler) http.Handler {
 		switch {
 		case r.Method == http.MethodGet && (p == "/healthz" || p == "/metrics"):
 			mux.ServeHTTP(rw, r)
-		case strings.HasPrefix(p, "/v1/internal/"):
+		case strings.HasPrefix(p, "/v1/internal/") || p == api.MessagesStreamPath:
 			peer.ServeHTTP(rw, r)
 		case strings.HasPrefix(p, "/v1/artifacts/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			either.ServeHTTP(rw, r)
@@ -294,6 +297,29 @@ func (g *Gateway) handleReport(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rw.WriteHeader(http.StatusNoContent)
+}
+
+// handleMessageStream takes a worker's stream of result messages (see
+// api.Sender): values, or skips, for keys of an invocation's result, which
+// a worker hands over this way instead of a request each.
+func (g *Gateway) handleMessageStream(rw http.ResponseWriter, r *http.Request) {
+	api.ServeMessages(rw, r, g.cfg.MaxBody, g.log, func(m *api.Message, data []byte) error {
+		err := g.takeResult(m, data)
+		if err != nil {
+			return &api.StatusError{Code: statusOf(err), Message: err.Error()}
+		}
+		return nil
+	})
+}
+
+// takeResult resolves the result keys a message from a worker carries.
+func (g *Gateway) takeResult(m *api.Message, data []byte) error {
+	for _, t := range m.Targets {
+		if t.Function != workflow.ResultFunction {
+			return badRequest(fmt.Errorf("message from %s targets %s: the gateway's stream takes only results (other messages go to workers)", m.From, t.Function))
+		}
+	}
+	return g.relay(m, data)
 }
 
 // handleRelay takes a message a worker hands over in master-side mode; the

@@ -49,6 +49,9 @@ type Transport interface {
 	// done is called once with the outcome (nil when the worker took it)
 	// and must not block.
 	Post(addr string, m *api.Message, data []byte, done func(error))
+	// PostResult hands m, whose targets are all keys of the workflow's
+	// result, to the gateway as Post does to a worker.
+	PostResult(m *api.Message, data []byte, done func(error))
 	// Report sends r (and a result value) to the gateway.
 	Report(ctx context.Context, r *api.Report, data []byte) error
 	// Relay hands m to the gateway to deliver (master-side scheduling).

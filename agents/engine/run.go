@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -486,9 +487,10 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 	}
 	byWorker := map[string][]workflow.Target{}
 	var remote []string
+	var results []workflow.Target
 	for _, t := range s.targets {
 		if t.Function == workflow.ResultFunction {
-			e.report(inv, s, t)
+			results = append(results, t)
 			continue
 		}
 		w := dep.Placement[t.Function]
@@ -503,6 +505,9 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 			From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: byWorker[w],
 			SentNS: time.Now().UnixNano(),
 		}
+	}
+	if len(results) > 0 {
+		e.sendResults(inv, s, results)
 	}
 	if len(remote) > 0 {
 		e.sendRemote(inv, s, remote, message)
@@ -593,14 +598,47 @@ func targetWorkers(dep *deployment, targets []workflow.Target) (workers int, res
 	return len(seen), results
 }
 
+// sendResults hands s's value (or skip) for result keys to the gateway: a
+// small value in one message on the worker's stream to it, a value over
+// InlineMax in a report per key (a request whose refusal, for a value over
+// the gateway's limit, names the key). A result that cannot be handed over
+// fails the invocation: it could not end well, and waiting for its timeout
+// helps no one.
+func (e *Engine) sendResults(inv *invocation, s *send, keys []workflow.Target) {
+	if len(s.data) > e.cfg.InlineMax {
+		for _, t := range keys {
+			e.report(inv, s, t)
+		}
+		return
+	}
+	m := &api.Message{
+		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
+		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: keys,
+		SentNS: time.Now().UnixNano(),
+	}
+	e.tr.PostResult(m, s.data, func(err error) {
+		if err != nil {
+			go e.fail(inv, &failure{function: s.from, err: fmt.Errorf("could not hand result %s from %s to the gateway: %w", keyList(keys), s.from, err)})
+		}
+	})
+}
+
+// keyList names result keys for an error: "a", "b".
+func keyList(keys []workflow.Target) string {
+	q := make([]string, len(keys))
+	for i, t := range keys {
+		q[i] = strconv.Quote(t.Input)
+	}
+	return strings.Join(q, ", ")
+}
+
 // reportTries is how many times a result report is sent before the
 // invocation is failed for it.
 const reportTries = 3
 
-// report sends a result value (or skip) to the gateway. A result the
-// gateway refuses (too large, say), or that cannot reach it after a few
-// tries, fails the invocation: it could not end well, and waiting for its
-// timeout helps no one.
+// report sends a result value (or skip) for one key to the gateway in a
+// request of its own. A result the gateway refuses (too large, say), or
+// that cannot reach it after a few tries, fails the invocation.
 func (e *Engine) report(inv *invocation, s *send, t workflow.Target) {
 	r := &api.Report{Invocation: inv.id, Worker: e.cfg.Worker, Kind: "result", From: s.from, Key: t.Input, Skip: s.kind == api.KindSkip}
 	go func() {

@@ -194,6 +194,10 @@ func (t *httpTransport) Post(addr string, m *api.Message, data []byte, done func
 	t.sender.Post(addr, m, data, done)
 }
 
+func (t *httpTransport) PostResult(m *api.Message, data []byte, done func(error)) {
+	t.sender.Post(t.gateway, m, data, done)
+}
+
 func (t *httpTransport) Relay(ctx context.Context, m *api.Message, data []byte) error {
 	return api.PostRaw(ctx, t.client, t.gateway+"/v1/internal/relay", api.HeaderMessage, m, data)
 }
