@@ -47,9 +47,9 @@ func (g *Gateway) Handler() http.Handler {
 // authorize guards the API (docs/security.md): /healthz and /metrics are
 // open (probes and scrapers; they hold no data), /v1/internal/* and the
 // message stream take only requests signed with the cluster secret
-// (workers), artifact
-// downloads take either (workers fetch them, users check them), and
-// everything else — routes added later included — needs the API token.
+// (workers), artifact downloads take either (workers fetch them, users
+// check them), and everything else — routes added later included — needs
+// the API token.
 func (g *Gateway) authorize(mux http.Handler) http.Handler {
 	user := api.RequireToken(g.cfg.Token, mux)
 	peer := api.RequireSigned(g.cfg.Secret, mux)

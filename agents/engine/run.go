@@ -499,13 +499,7 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 		}
 		byWorker[w] = append(byWorker[w], t)
 	}
-	message := func(w string) *api.Message {
-		return &api.Message{
-			Invocation: inv.id, Workflow: dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
-			From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: byWorker[w],
-			SentNS: time.Now().UnixNano(),
-		}
-	}
+	message := func(w string) *api.Message { return s.message(inv, byWorker[w]) }
 	if len(results) > 0 {
 		e.sendResults(inv, s, results)
 	}
@@ -561,11 +555,7 @@ func (e *Engine) post(inv *invocation, s *send, workers []string, message func(w
 // large values go through the remote store even to consumers on this
 // worker. Result values stay inline: the gateway keeps them.
 func (e *Engine) relay(inv *invocation, s *send) {
-	m := &api.Message{
-		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
-		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: s.targets,
-		SentNS: time.Now().UnixNano(),
-	}
+	m := s.message(inv, s.targets)
 	go func() {
 		data := s.data
 		if workers, results := targetWorkers(inv.dep, s.targets); e.remote != nil && len(data) > e.cfg.InlineMax && !results {
@@ -611,12 +601,7 @@ func (e *Engine) sendResults(inv *invocation, s *send, keys []workflow.Target) {
 		}
 		return
 	}
-	m := &api.Message{
-		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
-		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: keys,
-		SentNS: time.Now().UnixNano(),
-	}
-	e.tr.PostResult(m, s.data, func(err error) {
+	e.tr.PostResult(s.message(inv, keys), s.data, func(err error) {
 		if err != nil {
 			go e.fail(inv, &failure{function: s.from, err: fmt.Errorf("could not hand result %s from %s to the gateway: %w", keyList(keys), s.from, err)})
 		}

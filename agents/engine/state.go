@@ -98,6 +98,15 @@ type send struct {
 	data    []byte
 }
 
+// message is s as a message of inv for the given targets (some of s's).
+func (s *send) message(inv *invocation, targets []workflow.Target) *api.Message {
+	return &api.Message{
+		Invocation: inv.id, Workflow: inv.dep.Workflow.Name, DeadlineMS: inv.deadline.UnixMilli(),
+		From: s.from, Kind: s.kind, Index: s.index, Count: s.count, Targets: targets,
+		SentNS: time.Now().UnixNano(),
+	}
+}
+
 type failure struct {
 	function string
 	err      error
