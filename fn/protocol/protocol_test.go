@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -537,4 +538,45 @@ func TestWriteLaterWaitsForFlush(t *testing.T) {
 	if want = append(want, frame(protocol.TypeCancel, cancelHeader(4), nil)...); !bytes.Equal(s.Bytes(), want) {
 		t.Fatalf("after Flush the stream holds %q, want %q", s.Bytes(), want)
 	}
+}
+
+// BenchmarkRunHeader reads the header of a run like cycles' (nine inputs and
+// three outputs with 40-character names): in this package's layout, and, as
+// the baseline, the same Run as JSON, which the protocol used before.
+//
+//	go test -run '^$' -bench RunHeader ./fn/protocol/
+func BenchmarkRunHeader(b *testing.B) {
+	run := protocol.Run{Run: 123456, Invocation: "1fe33850408abaeb31e58a26", Function: "fertilizer_increase_cycles_00000003", Index: -1, DeadlineMS: 1795783013143}
+	for i := range 9 {
+		run.Inputs = append(run.Inputs, protocol.Input{Name: fmt.Sprintf("37a45a81-bebe-4ccf-8b26-f44c9d3375%02d_dat", i), Value: &protocol.Datum{Off: i * 4, Len: 4}})
+	}
+	for i := range 3 {
+		run.Outputs = append(run.Outputs, protocol.OutSpec{Name: fmt.Sprintf("35863e1c-719c-4b09-a17a-a09177ede5%02d.zip", i)})
+	}
+	s := &stream{}
+	if err := protocol.NewConn(s, 0).Write(protocol.TypeRun, run); err != nil {
+		b.Fatal(err)
+	}
+	binaryHeader := s.Bytes()[9:]
+	jsonHeader, err := json.Marshal(run)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("binary", func(b *testing.B) {
+		f := &protocol.Frame{Type: protocol.TypeRun, Header: binaryHeader}
+		for b.Loop() {
+			var r protocol.Run
+			if err := f.Decode(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			var r protocol.Run
+			if err := json.Unmarshal(jsonHeader, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

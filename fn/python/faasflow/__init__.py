@@ -193,13 +193,12 @@ class Call:
                 raise EOFError("agent closed the connection while an input was fetched")
             typ, header, body = frame
             if typ != T_DATA:
-                continue
+                continue  # cancel frames are ignored: the run goes on until it ends or the agent stops it
             data = _decode_data(header)
             if data["req"] == self._req:
                 if data["error"]:
                     raise FunctionError(data["error"])
                 return body
-            # Cancel frames are ignored: the run goes on until it ends or the agent stops it.
 
     def input(self, name):
         """The bytes of a normal input (JSON for workflow inputs and *_json outputs)."""
