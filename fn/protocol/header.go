@@ -13,7 +13,7 @@ import (
 // and their bytes, flags as one byte, lists as a 4-byte count and their
 // elements. Bytes after the last field are ignored, so that a field can be
 // added at the end. An instance reads a run frame's header this way in
-// about a tenth of the time JSON took (BenchmarkRunHeader), on the path of
+// about a fifteenth of the time JSON took (BenchmarkRunHeader), on the path of
 // every run.
 
 // Header is a frame header Conn.Write can send: the header types of this
