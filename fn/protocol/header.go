@@ -8,7 +8,7 @@ import (
 )
 
 // Headers are written in a fixed binary layout, field after field in the
-// order of their struct (docs/protocol.md): integers as 8 bytes big endian
+// order docs/protocol.md lists them: integers as 8 bytes big endian
 // (signed ones in two's complement), strings as a 4-byte big-endian length
 // and their bytes, flags as one byte, lists as a 4-byte count and their
 // elements. Bytes after the last field are ignored, so that a field can be

@@ -1,9 +1,9 @@
 // Package protocol is the wire format between a worker agent and its
 // function instances: length-prefixed frames over a Unix stream socket, each
-// with a type byte, a binary header (header.go) and a raw byte body. Payloads travel as raw
-// bytes in the body (never base64), and a frame is written with one header
-// buffer plus the caller's body slice, so a large output is not copied to be
-// framed.
+// with a type byte, a binary header (header.go) and a raw byte body.
+// Payloads travel as raw bytes in the body (never base64), and a frame is
+// written with one header buffer plus the caller's body slice, so a large
+// output is not copied to be framed.
 //
 // Frame layout (big endian):
 //
