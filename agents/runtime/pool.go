@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,7 @@ type Pool struct {
 
 	mu     sync.Mutex
 	funcs  map[string]*funcPool
-	hellos map[string]chan *protocol.Conn // instance ID → starter waiting for its hello
+	hellos map[string]chan hello // instance ID and token → starter waiting for its hello
 	// procs holds every process started and not yet exited, whether it is
 	// starting, in use or being retired, so that Close can stop them all.
 	procs   map[Process]struct{}
@@ -102,7 +103,7 @@ func NewPool(cfg PoolConfig, backend Backend, log *slog.Logger) (*Pool, error) {
 	}
 	p := &Pool{
 		cfg: cfg, backend: backend, log: log.With("component", "pool"), ln: ln,
-		funcs: map[string]*funcPool{}, hellos: map[string]chan *protocol.Conn{}, procs: map[Process]struct{}{},
+		funcs: map[string]*funcPool{}, hellos: map[string]chan hello{}, procs: map[Process]struct{}{},
 		stopped: make(chan struct{}),
 	}
 	p.stopCtx, p.stopFunc = context.WithCancel(context.Background())
@@ -123,17 +124,39 @@ func (p *Pool) acceptLoop() {
 	}
 }
 
+// hello is what greet hands the starter of an instance: its connection, or
+// why its hello was refused.
+type hello struct {
+	conn *protocol.Conn
+	err  error
+}
+
+// errOldProtocol refuses an instance whose program was built by a faasflow
+// from before the instance protocol's binary headers.
+var errOldProtocol = errors.New("its program speaks an older version of the instance protocol (JSON headers): deploy the workflow again with this version's faasflow CLI, which builds its functions anew")
+
 // greet reads an instance's hello and hands the connection to its starter.
 func (p *Pool) greet(nc net.Conn) {
 	conn := protocol.NewConn(nc, p.cfg.MaxBody)
 	nc.SetReadDeadline(time.Now().Add(p.cfg.StartTimeout))
 	f, err := conn.Read()
 	nc.SetReadDeadline(time.Time{})
+	if err == nil && f.Type != protocol.TypeHello {
+		err = fmt.Errorf("first frame is of type %d, not a hello", f.Type)
+	}
 	var h protocol.Hello
-	if err != nil || f.Type != protocol.TypeHello || f.Decode(&h) != nil {
-		p.log.Warn("instance connection without a valid hello", "err", err)
-		nc.Close()
-		return
+	if err == nil {
+		err = f.Decode(&h)
+	}
+	if err != nil {
+		// The hello of an instance built by an older faasflow is JSON: it
+		// names the instance, whose start can then fail saying what to do.
+		if f == nil || f.Type != protocol.TypeHello || json.Unmarshal(f.Header, &h) != nil {
+			p.log.Warn("instance connection without a valid hello", "err", err)
+			nc.Close()
+			return
+		}
+		err = errOldProtocol
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -144,7 +167,13 @@ func (p *Pool) greet(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	ch <- conn // never blocks: one hello per channel, which has room for it
+	// Never blocks: one hello per channel, which has room for it.
+	if err != nil {
+		nc.Close()
+		ch <- hello{err: err}
+		return
+	}
+	ch <- hello{conn: conn}
 }
 
 // reapLoop stops instances idle for longer than the keep-alive.
@@ -448,7 +477,7 @@ func (p *Pool) track(proc Process) error {
 func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	id := newID()
 	token := newID()
-	ch := make(chan *protocol.Conn, 1)
+	ch := make(chan hello, 1)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -464,8 +493,10 @@ func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 		p.mu.Lock()
 		delete(p.hellos, id+"/"+token)
 		select {
-		case conn := <-ch: // a hello that came after the start was given up
-			conn.Close()
+		case h := <-ch: // a hello that came after the start was given up
+			if h.conn != nil {
+				h.conn.Close()
+			}
 		default:
 		}
 		p.mu.Unlock()
@@ -485,7 +516,12 @@ func (p *Pool) start(ctx context.Context, fp *funcPool) (*Instance, error) {
 	timer := time.NewTimer(p.cfg.StartTimeout)
 	defer timer.Stop()
 	select {
-	case conn := <-ch:
+	case h := <-ch:
+		if h.err != nil {
+			proc.Kill()
+			return nil, fmt.Errorf("instance of %s refused: %w", fp.spec.Function, h.err)
+		}
+		conn := h.conn
 		inst := &Instance{id: id, fp: fp, proc: proc, conn: conn, log: p.log.With("function", fp.spec.Function, "instance", id)}
 		p.mu.Lock()
 		if p.closed {

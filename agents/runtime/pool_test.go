@@ -259,3 +259,20 @@ func alive(pid int) bool {
 	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
 	return len(fields) >= 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid())
 }
+
+// TestOlderSDKInstance: an instance whose program was built by a faasflow
+// from before the binary headers says hello in JSON. Its run fails at once
+// (not after the start timeout) saying what to do, and no instance stays.
+func TestOlderSDKInstance(t *testing.T) {
+	p := newPool(t, runtime.PoolConfig{StartTimeout: time.Minute}, runtime.ProcessBackend{})
+	s := runtimetest.Spec(binDir, "oldsdk", 1)
+	start := time.Now()
+	res := runtimetest.Execute(t, p, s, runtimetest.NewJob("oldsdk", "in", []byte("1")))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "older version of the instance protocol") || !strings.Contains(res.Err.Error(), "deploy the workflow again") {
+		t.Fatalf("run: %v, want an error saying the program speaks an older protocol and to deploy again", res.Err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the run failed after %s, want at once", took)
+	}
+	runtimetest.WaitFor(t, "no instance of oldsdk", func() bool { return p.Stats()[s.Key] == [2]int{} })
+}

@@ -33,6 +33,8 @@ var Programs = map[string]string{
 	"mute": "github.com/faasflow/faasflow-go/agents/runtime/testdata/mute",
 	// exits with status 1 at once
 	"exitnow": "github.com/faasflow/faasflow-go/agents/runtime/testdata/exitnow",
+	// says hello as instances built by an older faasflow did (a JSON header)
+	"oldsdk": "github.com/faasflow/faasflow-go/agents/runtime/testdata/oldsdk",
 }
 
 // Main is a TestMain body: it builds the test programs, sets *dir to
