@@ -25,7 +25,7 @@ type Header interface {
 // Decodable is a header Frame.Decode can fill: a pointer to one of this
 // package's header types.
 type Decodable interface {
-	readFrom(r *reader)
+	readFrom(r *HeaderReader)
 }
 
 // Flag bits of an Input.
@@ -34,15 +34,19 @@ const (
 	inputHasValue = 1 << 1
 )
 
-func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
-func appendI64(b []byte, v int64) []byte  { return appendU64(b, uint64(v)) }
-func appendCount(b []byte, n int) []byte  { return binary.BigEndian.AppendUint32(b, uint32(n)) }
+// AppendU64, AppendI64, AppendCount, AppendString and AppendBool add a
+// field to a header in this package's layout, and HeaderReader reads them
+// back: the headers of this package's frames are built with them, and so
+// are those of the agents' message streams (package api).
+func AppendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+func AppendI64(b []byte, v int64) []byte  { return AppendU64(b, uint64(v)) }
+func AppendCount(b []byte, n int) []byte  { return binary.BigEndian.AppendUint32(b, uint32(n)) }
 
-func appendString(b []byte, s string) []byte {
-	return append(appendCount(b, len(s)), s...)
+func AppendString(b []byte, s string) []byte {
+	return append(AppendCount(b, len(s)), s...)
 }
 
-func appendBool(b []byte, v bool) []byte {
+func AppendBool(b []byte, v bool) []byte {
 	if v {
 		return append(b, 1)
 	}
@@ -52,30 +56,30 @@ func appendBool(b []byte, v bool) []byte {
 func (h RawHeader) appendTo(b []byte) []byte { return append(b, h...) }
 
 func (h Hello) appendTo(b []byte) []byte {
-	return appendString(appendString(appendString(b, h.Instance), h.Token), h.Language)
+	return AppendString(AppendString(AppendString(b, h.Instance), h.Token), h.Language)
 }
 
-func (h *Hello) readFrom(r *reader) {
-	h.Instance, h.Token, h.Language = r.string(), r.string(), r.string()
+func (h *Hello) readFrom(r *HeaderReader) {
+	h.Instance, h.Token, h.Language = r.Str(), r.Str(), r.Str()
 }
 
 func (d Datum) appendTo(b []byte) []byte {
-	return appendI64(appendI64(appendString(b, d.Key), int64(d.Off)), int64(d.Len))
+	return AppendI64(AppendI64(AppendString(b, d.Key), int64(d.Off)), int64(d.Len))
 }
 
-func (d *Datum) readFrom(r *reader) {
-	d.Key, d.Off, d.Len = r.string(), r.int(), r.int()
+func (d *Datum) readFrom(r *HeaderReader) {
+	d.Key, d.Off, d.Len = r.Str(), r.Int(), r.Int()
 }
 
 func (h Run) appendTo(b []byte) []byte {
-	b = appendU64(b, h.Run)
-	b = appendString(b, h.Invocation)
-	b = appendString(b, h.Function)
-	b = appendI64(b, int64(h.Index))
-	b = appendI64(b, h.DeadlineMS)
-	b = appendCount(b, len(h.Inputs))
+	b = AppendU64(b, h.Run)
+	b = AppendString(b, h.Invocation)
+	b = AppendString(b, h.Function)
+	b = AppendI64(b, int64(h.Index))
+	b = AppendI64(b, h.DeadlineMS)
+	b = AppendCount(b, len(h.Inputs))
 	for _, in := range h.Inputs {
-		b = appendString(b, in.Name)
+		b = AppendString(b, in.Name)
 		var flags byte
 		if in.List {
 			flags |= inputList
@@ -87,83 +91,93 @@ func (h Run) appendTo(b []byte) []byte {
 		if in.Value != nil {
 			b = in.Value.appendTo(b)
 		}
-		b = appendCount(b, len(in.Items))
+		b = AppendCount(b, len(in.Items))
 		for _, d := range in.Items {
 			b = d.appendTo(b)
 		}
 	}
-	b = appendCount(b, len(h.Outputs))
+	b = AppendCount(b, len(h.Outputs))
 	for _, o := range h.Outputs {
-		b = appendBool(appendString(b, o.Name), o.Foreach)
+		b = AppendBool(AppendString(b, o.Name), o.Foreach)
 	}
 	return b
 }
 
-func (h *Run) readFrom(r *reader) {
-	h.Run, h.Invocation, h.Function = r.u64(), r.string(), r.string()
-	h.Index, h.DeadlineMS = r.int(), r.i64()
-	h.Inputs = make([]Input, r.count())
+func (h *Run) readFrom(r *HeaderReader) {
+	h.Run, h.Invocation, h.Function = r.U64(), r.Str(), r.Str()
+	h.Index, h.DeadlineMS = r.Int(), r.I64()
+	h.Inputs = make([]Input, r.Count())
 	for i := range h.Inputs {
 		in := &h.Inputs[i]
-		in.Name = r.string()
-		flags := r.byte()
+		in.Name = r.Str()
+		flags := r.Byte()
 		in.List = flags&inputList != 0
 		if flags&inputHasValue != 0 {
 			in.Value = new(Datum)
 			in.Value.readFrom(r)
 		}
-		if n := r.count(); n > 0 {
+		if n := r.Count(); n > 0 {
 			in.Items = make([]Datum, n)
 			for j := range in.Items {
 				in.Items[j].readFrom(r)
 			}
 		}
 	}
-	h.Outputs = make([]OutSpec, r.count())
+	h.Outputs = make([]OutSpec, r.Count())
 	for i := range h.Outputs {
-		h.Outputs[i] = OutSpec{Name: r.string(), Foreach: r.bool()}
+		h.Outputs[i] = OutSpec{Name: r.Str(), Foreach: r.Bool()}
 	}
 }
 
-func (h Output) appendTo(b []byte) []byte { return appendString(appendU64(b, h.Run), h.Name) }
+func (h Output) appendTo(b []byte) []byte { return AppendString(AppendU64(b, h.Run), h.Name) }
 
-func (h *Output) readFrom(r *reader) { h.Run, h.Name = r.u64(), r.string() }
+func (h *Output) readFrom(r *HeaderReader) { h.Run, h.Name = r.U64(), r.Str() }
 
 func (h Done) appendTo(b []byte) []byte {
-	b = appendU64(b, h.Run)
-	b = appendI64(appendI64(appendI64(b, h.StartNS), h.EndNS), h.CPUNS)
-	return appendString(appendBool(b, h.Panic), h.Error)
+	b = AppendU64(b, h.Run)
+	b = AppendI64(AppendI64(AppendI64(b, h.StartNS), h.EndNS), h.CPUNS)
+	return AppendString(AppendBool(b, h.Panic), h.Error)
 }
 
-func (h *Done) readFrom(r *reader) {
-	h.Run, h.StartNS, h.EndNS, h.CPUNS = r.u64(), r.i64(), r.i64(), r.i64()
-	h.Panic, h.Error = r.bool(), r.string()
+func (h *Done) readFrom(r *HeaderReader) {
+	h.Run, h.StartNS, h.EndNS, h.CPUNS = r.U64(), r.I64(), r.I64(), r.I64()
+	h.Panic, h.Error = r.Bool(), r.Str()
 }
 
 func (h Get) appendTo(b []byte) []byte {
-	return appendString(appendU64(appendU64(b, h.Req), h.Run), h.Key)
+	return AppendString(AppendU64(AppendU64(b, h.Req), h.Run), h.Key)
 }
 
-func (h *Get) readFrom(r *reader) { h.Req, h.Run, h.Key = r.u64(), r.u64(), r.string() }
+func (h *Get) readFrom(r *HeaderReader) { h.Req, h.Run, h.Key = r.U64(), r.U64(), r.Str() }
 
-func (h Data) appendTo(b []byte) []byte { return appendString(appendU64(b, h.Req), h.Error) }
+func (h Data) appendTo(b []byte) []byte { return AppendString(AppendU64(b, h.Req), h.Error) }
 
-func (h *Data) readFrom(r *reader) { h.Req, h.Error = r.u64(), r.string() }
+func (h *Data) readFrom(r *HeaderReader) { h.Req, h.Error = r.U64(), r.Str() }
 
-func (h Cancel) appendTo(b []byte) []byte { return appendU64(b, h.Run) }
+func (h Cancel) appendTo(b []byte) []byte { return AppendU64(b, h.Run) }
 
-func (h *Cancel) readFrom(r *reader) { h.Run = r.u64() }
+func (h *Cancel) readFrom(r *HeaderReader) { h.Run = r.U64() }
 
-// reader takes fields off a header. The first field that does not fit sets
-// err; every read after it returns a zero value.
-type reader struct {
+// HeaderReader takes fields off a header in this package's layout. The
+// first field that does not fit sets Err; every read after it returns a
+// zero value.
+type HeaderReader struct {
 	b   []byte
 	err error
 }
 
+// NewHeaderReader reads the header h.
+func NewHeaderReader(h []byte) *HeaderReader { return &HeaderReader{b: h} }
+
+// Err is the first field's error, nil when every field read fit.
+func (r *HeaderReader) Err() error { return r.err }
+
+// Len is the number of bytes not read yet.
+func (r *HeaderReader) Len() int { return len(r.b) }
+
 var errShort = errors.New("header ends inside a field")
 
-func (r *reader) take(n int) []byte {
+func (r *HeaderReader) take(n int) []byte {
 	if r.err != nil {
 		return nil
 	}
@@ -176,51 +190,56 @@ func (r *reader) take(n int) []byte {
 	return v
 }
 
-func (r *reader) u64() uint64 {
+// U64 reads an unsigned integer.
+func (r *HeaderReader) U64() uint64 {
 	if b := r.take(8); b != nil {
 		return binary.BigEndian.Uint64(b)
 	}
 	return 0
 }
 
-func (r *reader) i64() int64 { return int64(r.u64()) }
+// I64 reads a signed integer.
+func (r *HeaderReader) I64() int64 { return int64(r.U64()) }
 
-// int reads an int64 that must fit an int.
-func (r *reader) int() int {
-	v := r.i64()
+// Int reads a signed integer that must fit an int.
+func (r *HeaderReader) Int() int {
+	v := r.I64()
 	if v < math.MinInt || v > math.MaxInt {
-		r.fail(fmt.Errorf("value %d does not fit an int", v))
+		r.Fail(fmt.Errorf("value %d does not fit an int", v))
 		return 0
 	}
 	return int(v)
 }
 
-func (r *reader) byte() byte {
+// Byte reads one byte.
+func (r *HeaderReader) Byte() byte {
 	if b := r.take(1); b != nil {
 		return b[0]
 	}
 	return 0
 }
 
-func (r *reader) bool() bool { return r.byte() != 0 }
+// Bool reads a flag byte: any but 0 is true.
+func (r *HeaderReader) Bool() bool { return r.Byte() != 0 }
 
-// count reads a list's length, refused when the rest of the header could
+// Count reads a list's length, refused when the rest of the header could
 // not hold that many elements (each takes at least one byte), so that a
 // corrupt count cannot make the reader allocate much.
-func (r *reader) count() int {
+func (r *HeaderReader) Count() int {
 	b := r.take(4)
 	if b == nil {
 		return 0
 	}
 	n := binary.BigEndian.Uint32(b)
 	if uint64(n) > uint64(len(r.b)) {
-		r.fail(fmt.Errorf("list of %d elements in %d bytes", n, len(r.b)))
+		r.Fail(fmt.Errorf("list of %d elements in %d bytes", n, len(r.b)))
 		return 0
 	}
 	return int(n)
 }
 
-func (r *reader) string() string {
+// Str reads a string.
+func (r *HeaderReader) Str() string {
 	b := r.take(4)
 	if b == nil {
 		return ""
@@ -228,7 +247,9 @@ func (r *reader) string() string {
 	return string(r.take(int(binary.BigEndian.Uint32(b))))
 }
 
-func (r *reader) fail(err error) {
+// Fail sets Err to err unless a field failed already (for checks of the
+// header's values a reader of the fields makes).
+func (r *HeaderReader) Fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}

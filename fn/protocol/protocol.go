@@ -150,10 +150,10 @@ type Frame struct {
 // Decode reads the frame's header into v, a pointer to the header type of
 // the frame's type (*Run for TypeRun, and so on).
 func (f *Frame) Decode(v Decodable) error {
-	r := reader{b: f.Header}
-	v.readFrom(&r)
-	if r.err != nil {
-		return fmt.Errorf("decode frame type %d header: %w", f.Type, r.err)
+	r := NewHeaderReader(f.Header)
+	v.readFrom(r)
+	if r.Err() != nil {
+		return fmt.Errorf("decode frame type %d header: %w", f.Type, r.Err())
 	}
 	return nil
 }
