@@ -161,8 +161,10 @@ func (p *streamPeer) drain() {
 // write sends a batch on the peer's stream, opening it when needed. A
 // write that fails on a stream opened earlier (the worker restarted, say)
 // is tried once more on a new stream: receivers drop duplicate messages.
+// Only this peer's drain goroutine sets p.st, so the second try is always
+// on a stream it has just opened.
 func (p *streamPeer) write(batch []*outgoing) {
-	for attempt := 0; ; attempt++ {
+	for {
 		p.mu.Lock()
 		st, fresh := p.st, false
 		p.mu.Unlock()
@@ -210,12 +212,8 @@ func (p *streamPeer) write(batch []*outgoing) {
 			p.st = nil
 		}
 		p.mu.Unlock()
-		switch {
-		case fresh:
+		if fresh {
 			fail(batch, err)
-			return
-		case attempt == 2:
-			fail(batch, fmt.Errorf("send to %s: its message stream kept breaking (last: %w)", p.baseURL, err))
 			return
 		}
 	}
