@@ -499,25 +499,24 @@ func (e *Engine) route(inv *invocation, s *send) *effects {
 		}
 		byWorker[w] = append(byWorker[w], t)
 	}
-	message := func(w string) *api.Message { return s.message(inv, byWorker[w]) }
 	if len(results) > 0 {
 		e.sendResults(inv, s, results)
 	}
 	if len(remote) > 0 {
-		e.sendRemote(inv, s, remote, message)
+		e.sendRemote(inv, s, byWorker, remote)
 	}
 	if len(byWorker[e.cfg.Worker]) == 0 {
 		return nil
 	}
-	return e.handle(inv, message(e.cfg.Worker), s.data, "")
+	return e.handle(inv, s.message(inv, byWorker[e.cfg.Worker]), s.data, "")
 }
 
 // sendRemote sends s to other workers: its value inline when small or when
 // there is no remote store, else written once to the remote store for all
 // of them (in the background).
-func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message func(w string) *api.Message) {
+func (e *Engine) sendRemote(inv *invocation, s *send, byWorker map[string][]workflow.Target, workers []string) {
 	if e.remote == nil || len(s.data) <= e.cfg.InlineMax {
-		e.post(inv, s, workers, message, nil, s.data)
+		e.post(inv, s, byWorker, workers, nil, s.data)
 		return
 	}
 	go func() {
@@ -526,15 +525,15 @@ func (e *Engine) sendRemote(inv *invocation, s *send, workers []string, message 
 			e.fail(inv, &failure{function: s.from, err: err})
 			return
 		}
-		e.post(inv, s, workers, message, ref, nil)
+		e.post(inv, s, byWorker, workers, ref, nil)
 	}()
 }
 
-// post hands s's message to each worker's stream; a message that does not
-// arrive fails the invocation.
-func (e *Engine) post(inv *invocation, s *send, workers []string, message func(w string) *api.Message, ref *api.DataRef, data []byte) {
+// post hands s's message for its targets on each worker to that worker's
+// stream; a message that does not arrive fails the invocation.
+func (e *Engine) post(inv *invocation, s *send, byWorker map[string][]workflow.Target, workers []string, ref *api.DataRef, data []byte) {
 	for _, w := range workers {
-		m := message(w)
+		m := s.message(inv, byWorker[w])
 		m.Ref = ref
 		addr := inv.dep.Workers[w]
 		e.tr.Post(addr, m, data, func(err error) {
